@@ -1,0 +1,1 @@
+"""`EcgRecord` → measurements and rule-based findings."""

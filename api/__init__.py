@@ -1,0 +1,1 @@
+"""Entry points: the `ecgscreen` command line and (later) the HTTP service."""

@@ -1,0 +1,1 @@
+"""Image classifiers (RGB-tiled ResNet, global/local fusion), their runtime and the cross-check."""

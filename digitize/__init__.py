@@ -1,0 +1,2 @@
+"""Image → `EcgRecord`: synthetic data (DataSynth), preprocessing, calibration, layout, trace extraction,
+reconstruction and overlay."""
