@@ -1,1 +1,22 @@
-"""`EcgRecord` → measurements and rule-based findings."""
+"""`EcgRecord` → global measurements (:func:`measure`) and rule-based findings (:func:`findings`)."""
+
+from analyze.codes import CODES, Code
+from analyze.errors import NoLongLeadError, RecordTooShortError, TooFewBeatsError, UnmeasurableRecordError
+from analyze.findings import Finding, findings
+from analyze.measure import INTERVAL_KEYS, Measurements, measure
+from analyze.morphology import LeadMorphology
+
+__all__ = [
+    "CODES",
+    "INTERVAL_KEYS",
+    "Code",
+    "Finding",
+    "LeadMorphology",
+    "Measurements",
+    "NoLongLeadError",
+    "RecordTooShortError",
+    "TooFewBeatsError",
+    "UnmeasurableRecordError",
+    "findings",
+    "measure",
+]

@@ -1,0 +1,282 @@
+"""Beats: cleaning, R peaks by consensus of the long leads, dominant-beat selection and median beats per lead.
+
+Clinical measurement programs measure intervals on a representative (median) beat per lead, with every lead aligned
+on the same QRS fiducials (AHA/ACC/HRS 2007, Kligfield et al., Circulation 115:1306). Here the QRS fiducials come
+from the *long* leads (the rhythm strip of a 3×4 printout, or all twelve leads of a full record): NeuroKit2 finds R
+peaks in each long lead, peaks found by at least half of them are kept, and each beat is then aligned on the peak of
+the multi-lead QRS slope energy and refined by cross-correlation with a first template. Median beats are built by our
+own epoching, so 2.5 s lead blocks (too short for ``nk.ecg_segment``, which refuses < 4 s) get a median beat from the
+beats that fall inside them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import neurokit2 as nk
+import numpy as np
+
+from analyze.errors import NoLongLeadError, RecordTooShortError
+from ecg.record import LEADS, EcgRecord, finite_runs
+
+MIN_RHYTHM_S = 4.0
+"""A lead must be recorded continuously for at least this long (s) to give R peaks and RR intervals."""
+
+MIN_BLOCK_S = 0.6
+"""Shorter recorded runs of a lead are ignored (they cannot hold one beat with its P and T waves)."""
+
+EPOCH_PRE_S, EPOCH_POST_S = 0.5, 0.8
+"""Median-beat window around the QRS fiducial (s): long enough for a PR of 400 ms and a QT of 650 ms."""
+
+CONSENSUS_WINDOW_S = 0.1
+"""R peaks of different leads closer than this (s) are the same beat."""
+
+DOMINANT_MIN_CORRELATION = 0.9
+"""A beat whose multi-lead QRS correlates less than this with the template is left out of the median beat."""
+
+
+@dataclass(frozen=True)
+class Beats:
+    """Beats of a record, located on the long leads.
+
+    Attributes
+    ----------
+    r_peaks : ndarray of int
+        QRS fiducial of every detected beat (sample index in the record): the peak of the multi-lead QRS slope
+        energy, close to the R peak of the dominant leads.
+    dominant : ndarray of bool
+        Beats whose QRS matches the template (used for the median beats); ectopic or noisy beats are ``False``.
+    rhythm_leads : tuple of str
+        The long leads the peaks were detected on.
+    """
+
+    r_peaks: np.ndarray
+    dominant: np.ndarray
+    rhythm_leads: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MedianBeats:
+    """Median beat of every lead, aligned on the same QRS fiducial.
+
+    Attributes
+    ----------
+    waves : ndarray, shape (12, n)
+        Millivolts, rows in :data:`ecg.record.LEADS` order; ``NaN`` where a lead has no beat covering that sample.
+    r_index : int
+        Index of the QRS fiducial in ``waves``.
+    fs : float
+        Sampling rate (Hz).
+    n_beats : ndarray of int, shape (12,)
+        Number of beats that went into each lead's median beat (0 when the lead is absent).
+    """
+
+    waves: np.ndarray
+    r_index: int
+    fs: float
+    n_beats: np.ndarray
+
+    def present(self, index: int, start: int, stop: int) -> bool:
+        """Whether lead ``index`` has a value at every sample of ``[start, stop)``."""
+        start, stop = max(0, start), min(self.waves.shape[1], stop)
+        return stop > start and bool(np.isfinite(self.waves[index, start:stop]).all())
+
+
+def clean_signals(record: EcgRecord, *, powerline: bool = True) -> np.ndarray:
+    """NeuroKit2 cleaning of every recorded run of every lead.
+
+    With ``powerline=True`` this is ``nk.ecg_clean`` (0.5 Hz Butterworth high-pass, then NeuroKit2's power-line
+    filter, a 20 ms moving average): the signal beats are found and delineated on. With ``powerline=False`` only the
+    high-pass is applied, which keeps the sharp R and S peaks at their full amplitude for the amplitude and axis
+    measurements. Returns an array shaped like ``record.signals``, ``NaN`` where the lead is not recorded or its run
+    is shorter than :data:`MIN_BLOCK_S`.
+    """
+    out = np.full(record.signals.shape, np.nan)
+    min_len = int(MIN_BLOCK_S * record.fs)
+    for i, row in enumerate(record.signals):
+        for start, stop in finite_runs(row):
+            if stop - start >= min_len:
+                seg = row[start:stop].astype(np.float64)
+                if powerline:
+                    out[i, start:stop] = nk.ecg_clean(seg, sampling_rate=record.fs)
+                else:
+                    out[i, start:stop] = nk.signal_filter(seg, sampling_rate=record.fs, lowcut=0.5,
+                                                          method="butterworth", order=5)
+    return out
+
+
+def rhythm_leads(record: EcgRecord, clean: np.ndarray) -> list[int]:
+    """Indices of the long leads (a run of at least :data:`MIN_RHYTHM_S`, or ≥ 90 % of the record).
+
+    Raises
+    ------
+    RecordTooShortError
+        When the record itself is shorter than :data:`MIN_RHYTHM_S`.
+    NoLongLeadError
+        When no lead is recorded long enough.
+    """
+    if record.duration_s < MIN_RHYTHM_S:
+        raise RecordTooShortError(
+            f"record is {record.duration_s:.1f} s long; at least {MIN_RHYTHM_S:g} s of a lead is needed to measure"
+        )
+    longest = np.array([max((b - a for a, b in finite_runs(row)), default=0) for row in clean]) / record.fs
+    needed = min(MIN_RHYTHM_S, 0.9 * record.duration_s)
+    leads = [i for i in range(len(LEADS)) if longest[i] >= max(needed, MIN_RHYTHM_S)]
+    if not leads:
+        best = int(np.argmax(longest))
+        raise NoLongLeadError(
+            f"no lead is recorded for at least {MIN_RHYTHM_S:g} s (longest: {LEADS[best]}, {longest[best]:.1f} s); "
+            "a rhythm strip is needed to find the beats"
+        )
+    return leads
+
+
+def detect_beats(clean: np.ndarray, fs: float, leads: list[int]) -> Beats:
+    """R peaks by consensus of the long leads, aligned on the multi-lead QRS energy.
+
+    Parameters
+    ----------
+    clean : ndarray, shape (12, n)
+        Cleaned signals (:func:`clean_signals`).
+    fs : float
+        Sampling rate (Hz).
+    leads : list of int
+        Long leads to detect on (:func:`rhythm_leads`).
+    """
+    energy = _qrs_energy(clean, fs, leads)
+    candidates = []
+    for i in leads:
+        start, stop = _longest_run(clean[i])
+        candidates.append(_lead_peaks(clean[i, start:stop], fs) + start)
+    fiducials = _consensus(np.concatenate(candidates), len(leads), fs, energy)
+    fiducials = _refine(fiducials, clean, fs, leads)
+    dominant = _dominant(fiducials, clean, fs, leads)
+    return Beats(np.asarray(fiducials, dtype=int), dominant, tuple(LEADS[i] for i in leads))
+
+
+def median_beats(clean: np.ndarray, fs: float, beats: Beats) -> MedianBeats:
+    """Median beat per lead over the dominant beats that the lead's recorded runs cover (partly covered allowed)."""
+    pre, post = int(EPOCH_PRE_S * fs), int(EPOCH_POST_S * fs)
+    peaks = beats.r_peaks[beats.dominant] if beats.dominant.sum() >= 1 else beats.r_peaks
+    n = clean.shape[1]
+    epochs = np.full((len(peaks), clean.shape[0], pre + post), np.nan)
+    for k, r in enumerate(peaks):
+        a, b = r - pre, r + post
+        sa, sb = max(0, a), min(n, b)
+        epochs[k, :, sa - a : sa - a + (sb - sa)] = clean[:, sa:sb]
+    # a beat counts for a lead only when its QRS (±60 ms) is recorded in that lead
+    qrs = slice(pre - int(0.06 * fs), pre + int(0.06 * fs))
+    has_qrs = np.isfinite(epochs[:, :, qrs]).all(axis=2)
+    epochs[~has_qrs] = np.nan
+    n_beats = has_qrs.sum(axis=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are expected (absent leads, edges)
+        waves = np.nanmedian(epochs, axis=0) if len(peaks) else np.full((clean.shape[0], pre + post), np.nan)
+    return MedianBeats(waves, pre, fs, n_beats.astype(int))
+
+
+def rr_intervals(beats: Beats, fs: float) -> np.ndarray:
+    """RR intervals (s) between consecutive detected beats."""
+    return np.diff(beats.r_peaks) / fs
+
+
+# --- internals ------------------------------------------------------------------------------------------------
+def _longest_run(row: np.ndarray) -> tuple[int, int]:
+    return max(finite_runs(row), key=lambda run: run[1] - run[0])
+
+
+def _lead_peaks(signal: np.ndarray, fs: float) -> np.ndarray:
+    """NeuroKit2 R peaks of one lead (its default detector, explicit sampling rate)."""
+    _, info = nk.ecg_peaks(signal, sampling_rate=fs, method="neurokit", correct_artifacts=False)
+    return np.asarray(info["ECG_R_Peaks"], dtype=int)
+
+
+def _qrs_energy(clean: np.ndarray, fs: float, leads: list[int]) -> np.ndarray:
+    """Sum over leads of the squared slope, each lead scaled by its robust slope range, smoothed over 20 ms."""
+    total = np.zeros(clean.shape[1])
+    for i in leads:
+        slope = np.gradient(np.nan_to_num(clean[i]))
+        scale = np.percentile(np.abs(slope), 99) or 1.0
+        total += (slope / scale) ** 2
+    width = max(1, int(0.02 * fs))
+    return np.convolve(total, np.ones(width) / width, mode="same")
+
+
+def _consensus(peaks: np.ndarray, n_leads: int, fs: float, energy: np.ndarray) -> list[int]:
+    """Cluster the leads' R peaks; keep clusters found in at least half the leads; place each on the energy peak."""
+    if len(peaks) == 0:
+        return []
+    peaks = np.sort(peaks)
+    window = int(CONSENSUS_WINDOW_S * fs)
+    clusters, current = [], [peaks[0]]
+    for p in peaks[1:]:
+        if p - current[0] <= window:
+            current.append(p)
+        else:
+            clusters.append(current)
+            current = [p]
+    clusters.append(current)
+    needed = max(1, int(np.ceil(n_leads / 2)))
+    half = int(0.06 * fs)
+    out: list[int] = []
+    for cluster in clusters:
+        if len(cluster) < needed:
+            continue
+        centre = int(np.median(cluster))
+        a, b = max(0, centre - half), min(len(energy), centre + half + 1)
+        position = a + int(np.argmax(energy[a:b]))
+        if out and position - out[-1] < int(0.2 * fs):  # refractory period: keep the stronger beat
+            if energy[position] > energy[out[-1]]:
+                out[-1] = position
+            continue
+        out.append(position)
+    return out
+
+
+def _stack(clean: np.ndarray, leads: list[int], centre: int, half: int) -> np.ndarray | None:
+    a, b = centre - half, centre + half
+    if a < 0 or b > clean.shape[1]:
+        return None
+    seg = clean[leads, a:b]
+    return None if not np.isfinite(seg).all() else seg
+
+
+def _refine(fiducials: list[int], clean: np.ndarray, fs: float, leads: list[int]) -> list[int]:
+    """Shift each beat (±20 ms) to best match the multi-lead median QRS of all beats."""
+    half, shift = int(0.08 * fs), int(0.02 * fs)
+    segments = [_stack(clean, leads, r, half) for r in fiducials]
+    valid = [s for s in segments if s is not None]
+    if len(valid) < 2:
+        return fiducials
+    template = np.median(np.stack(valid), axis=0)
+    template = template - template.mean(axis=1, keepdims=True)
+    out = []
+    for r in fiducials:
+        best, best_score = r, -np.inf
+        for s in range(-shift, shift + 1):
+            seg = _stack(clean, leads, r + s, half)
+            if seg is None:
+                continue
+            score = float(np.sum((seg - seg.mean(axis=1, keepdims=True)) * template))
+            if score > best_score:
+                best, best_score = r + s, score
+        out.append(best)
+    return out
+
+
+def _dominant(fiducials: list[int], clean: np.ndarray, fs: float, leads: list[int]) -> np.ndarray:
+    """Beats whose multi-lead QRS correlates with the median QRS at least :data:`DOMINANT_MIN_CORRELATION`."""
+    half = int(0.06 * fs)
+    segments = [_stack(clean, leads, r, half) for r in fiducials]
+    valid = [s for s in segments if s is not None]
+    if len(valid) < 3:
+        return np.ones(len(fiducials), dtype=bool)
+    template = np.median(np.stack(valid), axis=0).ravel()
+    keep = np.ones(len(fiducials), dtype=bool)
+    for k, seg in enumerate(segments):
+        if seg is not None:
+            keep[k] = np.corrcoef(seg.ravel(), template)[0, 1] >= DOMINANT_MIN_CORRELATION
+    if keep.sum() < max(2, len(fiducials) // 3):  # no dominant morphology: use every beat
+        keep[:] = True
+    return keep
