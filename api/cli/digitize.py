@@ -1,0 +1,86 @@
+"""`ecgscreen digitize INPUT... -o OUT`: paper ECG images → signal records (CSV, EDF, WFDB, JSON)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.cli._app import app, err_console, fail, progress
+from digitize.load import IMAGE_SUFFIXES
+from ecg.errors import EcgInputError
+
+RECORD_SUFFIXES = (".csv", ".edf", ".hea", ".json")
+
+
+@app.command("digitize")
+def digitize_command(
+    inputs: Annotated[list[Path], typer.Argument(help="Images (PNG, JPEG, TIFF, PDF) or folders of images.")],
+    out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.csv/.edf/.hea/.json) or folder.")],
+    fmt: Annotated[str, typer.Option("--format", help="Format for a folder OUT: csv, edf, hea, json.")] = "csv",
+    overlay: Annotated[bool, typer.Option("--overlay", help="Also write NAME_overlay.png per record.")] = False,
+    method: Annotated[str, typer.Option("--method", help="Trace segmentation method.")] = "classical",
+    layout: Annotated[
+        str | None, typer.Option("--layout", help="Force a layout (3x4, 3x4+1, 3x4+3, 6x2, 12x1).")
+    ] = None,
+) -> None:
+    """Digitize paper ECG images into 12-lead records at 500 Hz."""
+    from digitize.pipeline import digitize_image
+    from ecg.io import write_record
+
+    images = _collect_images(inputs)
+    if not images:
+        fail("no images found (accepted: " + ", ".join(IMAGE_SUFFIXES) + ")")
+    suffix = "." + fmt.lower().lstrip(".")
+    if suffix not in RECORD_SUFFIXES:
+        fail(f"unknown format {fmt!r}; use one of: {', '.join(s[1:] for s in RECORD_SUFFIXES)}")
+    to_folder = out.suffix.lower() not in RECORD_SUFFIXES
+    if not to_folder and len(images) > 1:
+        fail(f"{len(images)} images but one output file; give a folder as -o to write one record per image")
+    if to_folder:
+        out.mkdir(parents=True, exist_ok=True)
+    failures: list[str] = []
+    for image in progress(images, len(images), "digitizing"):
+        target = out / (image.stem + suffix) if to_folder else out
+        try:
+            result = digitize_image(image, method=method, template=layout)
+        except EcgInputError as exc:
+            if len(images) == 1:
+                raise
+            failures.append(f"{image.name}: {exc}")
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_record(result.record, target)
+        if overlay:
+            _write_png(result.overlay, target.with_name(target.stem + "_overlay.png"))
+        low = [lead for lead, c in result.lead_confidence.items() if c < 0.5]
+        if len(images) == 1:
+            err_console.print(
+                f"{image.name} → {target}  layout {result.layout.template}, quality {result.quality:.2f}"
+                + (f", low confidence: {', '.join(low)}" if low else ""),
+                highlight=False,
+            )
+    for line in failures:
+        err_console.print(f"[yellow]skipped[/yellow] {line}", highlight=False)
+    if failures and len(failures) == len(images):
+        fail("no image could be digitized")
+
+
+def _collect_images(inputs: list[Path]) -> list[Path]:
+    images: list[Path] = []
+    for item in inputs:
+        if item.is_dir():
+            images.extend(sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES))
+        elif item.exists():
+            images.append(item)
+        else:
+            fail(f"file not found: {item}")
+    return images
+
+
+def _write_png(rgb, path: Path) -> None:
+    import cv2
+
+    if not cv2.imwrite(str(path), rgb[:, :, ::-1]):
+        fail(f"could not write {path}")

@@ -1,0 +1,221 @@
+"""Find the trace rows of a rectified ECG, their time span, and which lead each stretch of a row shows.
+
+Rows are where the trace ink runs across most of the page (a text line does not); their count picks the standard
+template (3×4, 3×4+1, 3×4+3, 6×2, 12×1: each row is divided into equal time blocks, 2.5 s each for 3×4). The time
+origin is the end of the calibration pulse where one is found, else the rows' common right end minus the template
+duration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+from scipy.signal import find_peaks
+
+from digitize.calibrate import Calibration, Pulse, find_pulse
+from digitize.load import NoEcgFoundError
+
+TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
+    "3x4": (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6")),
+    "3x4+1": (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6"), ("II",)),
+    "3x4+3": (
+        ("I", "aVR", "V1", "V4"),
+        ("II", "aVL", "V2", "V5"),
+        ("III", "aVF", "V3", "V6"),
+        ("V1",),
+        ("II",),
+        ("V5",),
+    ),
+    "6x2": (("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), ("aVF", "V6")),
+    "12x1": tuple((name,) for name in ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")),
+    "1x1": (("II",),),
+}
+"""Standard printouts: per row, the leads it shows left to right in equal time blocks."""
+
+TEMPLATE_BY_ROWS = {1: "1x1", 3: "3x4", 4: "3x4+1", 6: "3x4+3", 12: "12x1"}
+"""Template chosen from the number of rows found (6 rows: 3×4+3 unless the rows look like 6×2)."""
+
+RECORD_DURATION_S = 10.0
+"""Time span of every standard template (s)."""
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One lead's stretch of a row (rectified-image pixels and seconds)."""
+
+    lead: str
+    row: int
+    x_start: float
+    x_end: float
+    t_start_s: float
+    duration_s: float
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the rows and leads are.
+
+    Attributes
+    ----------
+    template : str
+        One of :data:`TEMPLATES`.
+    baselines : tuple of float
+        Each row's baseline y (px), top to bottom.
+    row_spacing_px : float
+        Typical distance between rows (px).
+    x_origin, x_end : float
+        Columns of t = 0 and of the end of the record (px).
+    duration_s : float
+        Time span of a full row (s).
+    panels : tuple of Panel
+        Every lead stretch.
+    pulses : tuple of (Pulse or None)
+        The calibration pulse of each row, where found.
+    notes : tuple of str
+        How the template and the time origin were decided.
+    """
+
+    template: str
+    baselines: tuple[float, ...]
+    row_spacing_px: float
+    x_origin: float
+    x_end: float
+    duration_s: float
+    panels: tuple[Panel, ...]
+    pulses: tuple[Pulse | None, ...]
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def find_rows(prob: np.ndarray, px_per_mm_y: float) -> tuple[np.ndarray, np.ndarray]:
+    """Baselines (px) of the trace rows and the share of columns each one's ink covers.
+
+    A row is a horizontal band, 4 mm tall, in which trace ink appears across much of the width.
+    """
+    ink = (prob >= 0.5).astype(np.uint8)
+    band = max(3, int(round(4.0 * px_per_mm_y)) | 1)
+    spread = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, band)))
+    used = ink.any(axis=0)
+    width = max(1, int(used.sum()))
+    coverage = spread[:, used].sum(axis=1) / width if used.any() else np.zeros(prob.shape[0])
+    coverage = gaussian_filter1d(coverage.astype(np.float64), max(1.0, 0.5 * px_per_mm_y))
+    # A line hugging the top or bottom edge is the paper's border or a scanner shadow, not a trace row.
+    edge = int(0.04 * prob.shape[0])
+    coverage[:edge] = 0.0
+    coverage[prob.shape[0] - edge :] = 0.0
+    if coverage.max() < 0.2:
+        return np.zeros(0), np.zeros(0)
+    peaks, _ = find_peaks(
+        coverage, height=max(0.2, 0.4 * coverage.max()), distance=max(1, int(6 * px_per_mm_y)), prominence=0.1
+    )
+    return peaks.astype(np.float64), coverage[peaks]
+
+
+def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str | None = None) -> Layout:
+    """Rows, time span and lead panels of a rectified ECG.
+
+    Parameters
+    ----------
+    prob : ndarray (H, W)
+        Trace probability.
+    calibration : Calibration
+        Pixel scale.
+    template : str, optional
+        Force a template from :data:`TEMPLATES` instead of choosing it from the row count.
+
+    Raises
+    ------
+    NoEcgFoundError
+        When no trace row is found.
+    """
+    baselines, strength = find_rows(prob, calibration.px_per_mm_y)
+    if baselines.size == 0:
+        raise NoEcgFoundError("no ECG found: no trace rows in the image")
+    notes: list[str] = []
+    if template is not None and template not in TEMPLATES:
+        raise ValueError(f"unknown layout template {template!r}; valid templates: {', '.join(TEMPLATES)}")
+    if template is not None and len(TEMPLATES[template]) > baselines.size:
+        notes.append(f"template {template} asked for, but only {baselines.size} rows found")
+        template = None
+    if template is None:
+        template, keep = _choose_template(strength)
+    else:
+        keep = np.argsort(strength)[::-1][: len(TEMPLATES[template])]
+    if keep.size < baselines.size:
+        notes.append(f"{baselines.size} rows found; the {keep.size} strongest kept for template {template}")
+    baselines = baselines[np.sort(keep)]
+    rows = TEMPLATES[template]
+    spacing = float(np.median(np.diff(baselines))) if baselines.size > 1 else 25.0 * calibration.px_per_mm_y
+    extents = [_row_extent(prob, y, spacing, calibration.px_per_s) for y in baselines]
+    pulses = tuple(
+        find_pulse(
+            prob,
+            y,
+            int(x0 - 0.1 * calibration.px_per_s),
+            int(x0 + 0.6 * calibration.px_per_s),
+            px_per_mm_x=calibration.px_per_mm_x,
+            band_px=(int(y - 0.9 * spacing), int(y + 0.2 * spacing)),
+        )
+        for y, (x0, _) in zip(baselines, extents, strict=True)
+    )
+    x_end = float(np.median([e for _, e in extents]))
+    span_px = RECORD_DURATION_S * calibration.px_per_s
+    pulse_ends = [p.x_end for p in pulses if p is not None]
+    if pulse_ends and abs((x_end - np.median(pulse_ends)) / span_px - 1.0) < 0.1:
+        x_origin = float(np.median(pulse_ends))
+        notes.append("time origin at the end of the calibration pulse")
+    else:
+        x_origin = x_end - span_px
+        notes.append(f"time origin {RECORD_DURATION_S:g} s before the rows' right end (no usable pulse)")
+    duration = RECORD_DURATION_S
+    panels = []
+    for r, leads in enumerate(rows):
+        block = duration / len(leads)
+        for c, lead in enumerate(leads):
+            t0 = c * block
+            panels.append(
+                Panel(
+                    lead,
+                    r,
+                    x_origin + t0 * calibration.px_per_s,
+                    x_origin + (t0 + block) * calibration.px_per_s,
+                    t0,
+                    block,
+                )
+            )
+    return Layout(
+        template,
+        tuple(float(b) for b in baselines),
+        spacing,
+        x_origin,
+        x_origin + span_px,
+        duration,
+        tuple(panels),
+        pulses,
+        tuple(notes),
+    )
+
+
+def _choose_template(strength: np.ndarray) -> tuple[str, np.ndarray]:
+    """Template for the number of rows; extra weak rows (text lines) are dropped to reach a known count."""
+    order = np.argsort(strength)[::-1]
+    count = max(c for c in TEMPLATE_BY_ROWS if c <= strength.size)
+    return TEMPLATE_BY_ROWS[count], order[:count]
+
+
+def _row_extent(prob: np.ndarray, baseline: float, spacing: float, px_per_s: float) -> tuple[float, float]:
+    """First and last column of the row's trace: the longest stretch with ink near the baseline (gaps < 0.3 s)."""
+    top = max(0, int(baseline - 0.3 * spacing))
+    bottom = min(prob.shape[0], int(baseline + 0.3 * spacing) + 1)
+    has_ink = (prob[top:bottom] >= 0.5).any(axis=0).astype(np.uint8)
+    gap = max(3, int(0.3 * px_per_s))
+    closed = cv2.morphologyEx(has_ink[None, :], cv2.MORPH_CLOSE, np.ones((1, gap), np.uint8))[0].astype(bool)
+    padded = np.concatenate([[False], closed, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    if edges.size == 0:
+        return 0.0, float(prob.shape[1])
+    starts, stops = edges[::2], edges[1::2]
+    longest = int(np.argmax(stops - starts))
+    return float(starts[longest]), float(stops[longest])

@@ -1,0 +1,85 @@
+"""Viterbi trace extraction: crossing traces, gaps, text, stroke tips."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from digitize.preprocess import InkLayers
+from digitize.trace import refine_path, trace_probability, viterbi_rows
+
+
+def _draw(width: int, height: int, curves: list[np.ndarray], thickness: int = 2) -> np.ndarray:
+    img = np.zeros((height, width), np.uint8)
+    xs = np.arange(width)
+    for ys in curves:
+        pts = np.column_stack([xs, ys]).round().astype(np.int32)
+        cv2.polylines(img, [pts], False, 255, thickness, cv2.LINE_AA)
+    return img.astype(np.float32) / 255.0
+
+
+def test_crossing_traces_are_kept_apart():
+    width = 600
+    xs = np.arange(width)
+    upper = 100 + 8 * np.sin(xs / 30.0)  # row 1: a gentle wave around y = 100
+    lower = np.full(width, 200.0)  # row 2: flat at y = 200, with a tall spike reaching y = 60 at x ≈ 300
+    spike = np.abs(xs - 300) < 6
+    lower[spike] = 200 - 140 * (1 - np.abs(xs[spike] - 300) / 6)
+    prob = _draw(width, 300, [upper, lower])
+    paths = viterbi_rows(prob, [100, 200], 100.0, (0, width))
+    first = refine_path(prob, paths[0], 0, line_px=2.0, reach_px=150)
+    error = np.abs(first.y - np.repeat(upper, 2))
+    crossing = np.abs(first.x - 300) < 8
+    assert np.max(error[~crossing]) <= 2.5
+    assert np.max(error[crossing]) <= 8  # row 1 never follows the neighbour's spike (its tip is 40 px away)
+    trace = refine_path(prob, paths[1], 0, line_px=2.0, reach_px=150)
+    assert trace.y.min() < 70  # row 2 reaches its spike's tip
+    far = np.abs(trace.x - 300) > 15
+    assert np.max(np.abs(trace.y[far] - 200)) <= 2
+
+
+def test_gap_is_bridged_and_marked():
+    width = 400
+    ys = np.full(width, 150.0) + 10 * np.sin(np.arange(width) / 40.0)
+    prob = _draw(width, 300, [ys])
+    prob[:, 180:220] = 0.0  # the trace is interrupted
+    path = viterbi_rows(prob, [150], 100.0, (0, width))[0]
+    trace = refine_path(prob, path, 0, line_px=2.0)
+    gap = (trace.x > 185) & (trace.x < 215)
+    assert not trace.on_ink[gap].any() and trace.on_ink[~gap & ((trace.x < 170) | (trace.x > 230))].all()
+    assert np.max(np.abs(trace.y[~gap] - np.repeat(ys, 2)[~gap])) < 2.0
+
+
+def test_text_below_the_trace_is_ignored():
+    width = 500
+    ys = np.full(width, 120.0)
+    prob = _draw(width, 300, [ys])
+    text = np.zeros(prob.shape, np.uint8)
+    cv2.putText(text, "aVR", (200, 160), cv2.FONT_HERSHEY_SIMPLEX, 1.2, 255, 3)
+    prob = np.maximum(prob, text.astype(np.float32) / 255.0)
+    path = viterbi_rows(prob, [120], 100.0, (0, width))[0]
+    assert np.max(np.abs(path - 120)) <= 2
+
+
+def test_blocked_columns_hide_the_calibration_pulse():
+    width = 300
+    ys = np.full(width, 150.0)
+    ys[20:60] = 90.0  # a pulse standing on the baseline
+    prob = _draw(width, 300, [ys])
+    path = viterbi_rows(prob, [150], 100.0, (0, width), blocked=[(15, 65)])[0]
+    assert np.max(np.abs(path - 150)) <= 2
+
+
+def test_classical_probability_ranks_ink_over_background():
+    rng = np.random.default_rng(0)
+    ink = rng.uniform(0, 0.1, (200, 300)).astype(np.float32)
+    ink[100:102, :] = 0.9
+    prob = trace_probability(InkLayers(ink, ink))
+    assert prob[100].mean() > 0.9 and prob[:90].mean() < 0.05
+
+
+def test_unknown_trace_method():
+    layers = InkLayers(np.zeros((10, 10), np.float32), np.zeros((10, 10), np.float32))
+    with pytest.raises(ValueError, match="classical"):
+        trace_probability(layers, method="unet-v9")
