@@ -1,0 +1,180 @@
+"""Cross-check: the waveform rules, the RGB-tiled classifier and the fusion network on one shared label set.
+
+Each source states, per shared label, ``True`` (present), ``False`` (absent) or ``None`` (it does not speak of that
+label). A label on which two or more sources speak is *agreed* or *disagreed*; a disagreement is flagged for
+physician review and never hidden. The waveform analysis measures intervals, so it is **authoritative** for the
+interval-defined labels (pre-excitation, complete bundle branch blocks): for those the waveform verdict is the
+resolved one and the report says so; for the others a disagreement stays unresolved.
+
+Shared labels and who speaks of them
+------------------------------------
+==========  ======================================  ===================  ===========================
+label       waveform rules (:mod:`analyze.codes`)   tiled classifier     fusion network
+==========  ======================================  ===================  ===========================
+ABNORMAL    any of :data:`WAVEFORM_ABNORMAL`        any abnormal class   ``label == "abnormal"``
+                                                    fired, or NORM not
+AFIB        AFIB                                    AFIB                 —
+AFLT        —                                       AFLT                 —
+PVC         —                                       PVC                  —
+PAC         —                                       PAC                  —
+CLBBB       CLBBB  (authoritative)                  CLBBB                —
+CRBBB       CRBBB  (authoritative)                  CRBBB                —
+WPW         WPW    (authoritative)                  WPW                  —
+AT          —                                       AT                   —
+==========  ======================================  ===================  ===========================
+
+Rate, axis and voltage statements (SBRAD, STACH, LAD, RAD, LVOLT) stay in the findings but do not make the waveform
+side "abnormal" here: PTB-XL's normal/abnormal split, which the fusion network learned, counts only diagnostic
+statements, and a sinus rate of 55 /min with an otherwise normal tracing is a normal ECG in that sense.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Sequence
+
+from analyze.findings import Finding
+from classify.labels import TILED_CLASSES
+
+SHARED_LABELS: tuple[str, ...] = ("ABNORMAL", "AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT")
+SOURCES: tuple[str, ...] = ("waveform", "tiled", "fusion")
+WAVEFORM_LABELS: frozenset[str] = frozenset({"AFIB", "CLBBB", "CRBBB", "WPW"})
+"""Shared labels the waveform rules have a rule for."""
+AUTHORITATIVE_WAVEFORM: frozenset[str] = frozenset({"CLBBB", "CRBBB", "WPW"})
+"""Interval-defined labels on which the waveform analysis overrules the image classifiers."""
+WAVEFORM_ABNORMAL: frozenset[str] = frozenset({"AFIB", "1AVB", "WPW", "CRBBB", "CLBBB", "IVCD", "LQT", "SQT"})
+"""Waveform codes that make a record abnormal for the ABNORMAL label."""
+
+Status = Literal["agree", "disagree", "single source", "no source"]
+
+
+@dataclass(frozen=True)
+class LabelCheck:
+    """One shared label: each source's verdict and evidence, the agreement status and the resolution."""
+
+    label: str
+    verdicts: dict[str, bool | None]
+    evidence: dict[str, dict[str, Any]]
+    status: Status
+    resolved: bool | None
+    """The verdict to report: the agreed one, the waveform's where it is authoritative, else ``None`` (review)."""
+    note: str = ""
+
+    @property
+    def needs_review(self) -> bool:
+        return self.status == "disagree"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "verdicts": dict(self.verdicts),
+            "evidence": {k: dict(v) for k, v in self.evidence.items()},
+            "status": self.status,
+            "resolved": self.resolved,
+            "needs_review": self.needs_review,
+            "note": self.note,
+        }
+
+
+@dataclass(frozen=True)
+class CrossCheck:
+    """The cross-check of one record."""
+
+    labels: tuple[LabelCheck, ...]
+    sources_available: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def disagreements(self) -> tuple[LabelCheck, ...]:
+        return tuple(c for c in self.labels if c.needs_review)
+
+    def label(self, name: str) -> LabelCheck:
+        return next(c for c in self.labels if c.label == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources_available": dict(self.sources_available),
+            "labels": [c.to_dict() for c in self.labels],
+            "disagreements": [c.label for c in self.disagreements],
+        }
+
+
+@dataclass(frozen=True)
+class SourceVerdicts:
+    """What one source says: verdict and evidence per shared label."""
+
+    verdicts: dict[str, bool | None]
+    evidence: dict[str, dict[str, Any]]
+
+
+def waveform_verdicts(found: Sequence[Finding] | None) -> SourceVerdicts:
+    """Verdicts of the waveform rules; ``None`` findings (the record could not be measured) speak of nothing."""
+    if found is None:
+        return SourceVerdicts(dict.fromkeys(SHARED_LABELS), {})
+    codes = {f.code: f for f in found}
+    verdicts: dict[str, bool | None] = dict.fromkeys(SHARED_LABELS)
+    evidence: dict[str, dict[str, Any]] = {}
+    abnormal = sorted(WAVEFORM_ABNORMAL & codes.keys())
+    verdicts["ABNORMAL"] = bool(abnormal)
+    evidence["ABNORMAL"] = {"codes": abnormal} if abnormal else {"codes": sorted(codes)}
+    for label in WAVEFORM_LABELS:
+        verdicts[label] = label in codes
+        if label in codes:
+            evidence[label] = dict(codes[label].evidence)
+    return SourceVerdicts(verdicts, evidence)
+
+
+def tiled_verdicts(probabilities: dict[str, float] | None, labels: Sequence[str] | None) -> SourceVerdicts:
+    """Verdicts of the RGB-tiled classifier from its probabilities and the classes above threshold."""
+    if probabilities is None or labels is None:
+        return SourceVerdicts(dict.fromkeys(SHARED_LABELS), {})
+    fired = set(labels)
+    verdicts: dict[str, bool | None] = dict.fromkeys(SHARED_LABELS)
+    evidence: dict[str, dict[str, Any]] = {}
+    abnormal_fired = sorted(c for c in fired if c != "NORM")
+    verdicts["ABNORMAL"] = bool(abnormal_fired) or "NORM" not in fired
+    evidence["ABNORMAL"] = {"fired": sorted(fired), "p_NORM": probabilities.get("NORM")}
+    for label in SHARED_LABELS[1:]:
+        if label in TILED_CLASSES:
+            verdicts[label] = label in fired
+            evidence[label] = {"probability": probabilities.get(label)}
+    return SourceVerdicts(verdicts, evidence)
+
+
+def fusion_verdicts(abnormal_probability: float | None, label: str | None, threshold: float | None) -> SourceVerdicts:
+    """Verdicts of the fusion network (it speaks only of ABNORMAL)."""
+    verdicts: dict[str, bool | None] = dict.fromkeys(SHARED_LABELS)
+    if label is None:
+        return SourceVerdicts(verdicts, {})
+    verdicts["ABNORMAL"] = label == "abnormal"
+    return SourceVerdicts(
+        verdicts, {"ABNORMAL": {"abnormal_probability": abnormal_probability, "threshold": threshold}}
+    )
+
+
+def crosscheck(waveform: SourceVerdicts, tiled: SourceVerdicts, fusion: SourceVerdicts) -> CrossCheck:
+    """Compare the three sources label by label."""
+    by_source = {"waveform": waveform, "tiled": tiled, "fusion": fusion}
+    checks = []
+    for label in SHARED_LABELS:
+        verdicts = {name: s.verdicts.get(label) for name, s in by_source.items()}
+        evidence = {name: s.evidence[label] for name, s in by_source.items() if label in s.evidence}
+        speaking = {name: v for name, v in verdicts.items() if v is not None}
+        values = set(speaking.values())
+        if not speaking:
+            status: Status = "no source"
+            resolved = None
+        elif len(speaking) == 1:
+            status, resolved = "single source", next(iter(values))
+        elif len(values) == 1:
+            status, resolved = "agree", next(iter(values))
+        else:
+            status, resolved = "disagree", None
+        note = ""
+        if label in AUTHORITATIVE_WAVEFORM and verdicts["waveform"] is not None:
+            note = "interval-defined: the waveform measurement is authoritative"
+            resolved = verdicts["waveform"]
+        elif status == "disagree":
+            note = "sources disagree: physician review required"
+        checks.append(LabelCheck(label, verdicts, evidence, status, resolved, note))
+    available = {name: any(v is not None for v in s.verdicts.values()) for name, s in by_source.items()}
+    return CrossCheck(tuple(checks), available)

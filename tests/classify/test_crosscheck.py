@@ -1,0 +1,67 @@
+"""The cross-check maps three sources onto shared labels, flags disagreements and defers to the waveform on
+interval-defined labels."""
+
+from analyze.findings import Finding
+from classify.crosscheck import (
+    SHARED_LABELS,
+    crosscheck,
+    fusion_verdicts,
+    tiled_verdicts,
+    waveform_verdicts,
+)
+from classify.labels import TILED_CLASSES
+
+
+def _probs(**high):
+    return {c: high.get(c, 0.05) for c in TILED_CLASSES}
+
+
+def test_all_normal_sources_agree():
+    check = crosscheck(
+        waveform_verdicts([Finding("SR", "sinus rhythm"), Finding("NORM", "normal ECG")]),
+        tiled_verdicts(_probs(NORM=0.9), ["NORM"]),
+        fusion_verdicts(0.1, "normal", 0.5),
+    )
+    abnormal = check.label("ABNORMAL")
+    assert abnormal.status == "agree" and abnormal.resolved is False
+    assert check.disagreements == ()
+    assert check.label("AFLT").status == "single source"  # only the tiled classifier speaks of flutter
+
+
+def test_disagreement_is_flagged_and_left_unresolved():
+    check = crosscheck(
+        waveform_verdicts([Finding("AFIB", "atrial fibrillation", {"rr_irregularity": 0.2})]),
+        tiled_verdicts(_probs(NORM=0.8), ["NORM"]),
+        fusion_verdicts(0.7, "abnormal", 0.5),
+    )
+    afib = check.label("AFIB")
+    assert afib.status == "disagree" and afib.needs_review and afib.resolved is None
+    assert afib.evidence["waveform"] == {"rr_irregularity": 0.2}
+    assert afib.evidence["tiled"]["probability"] == 0.05
+    abnormal = check.label("ABNORMAL")
+    assert abnormal.verdicts == {"waveform": True, "tiled": False, "fusion": True}
+    assert abnormal.needs_review
+    assert {c.label for c in check.disagreements} == {"AFIB", "ABNORMAL"}
+
+
+def test_waveform_is_authoritative_for_bundle_branch_block():
+    check = crosscheck(
+        waveform_verdicts([Finding("SR", "sinus rhythm")]),
+        tiled_verdicts(_probs(CLBBB=0.9), ["CLBBB"]),
+        fusion_verdicts(0.9, "abnormal", 0.5),
+    )
+    lbbb = check.label("CLBBB")
+    assert lbbb.status == "disagree" and lbbb.needs_review  # still shown to the reader
+    assert lbbb.resolved is False and "authoritative" in lbbb.note
+
+
+def test_rate_and_axis_statements_do_not_make_the_waveform_abnormal():
+    verdicts = waveform_verdicts([Finding("SBRAD", "sinus bradycardia"), Finding("LAD", "left axis deviation")])
+    assert verdicts.verdicts["ABNORMAL"] is False
+
+
+def test_missing_sources_speak_of_nothing():
+    check = crosscheck(waveform_verdicts(None), tiled_verdicts(None, None), fusion_verdicts(None, None, None))
+    assert all(c.status == "no source" for c in check.labels)
+    assert check.sources_available == {"waveform": False, "tiled": False, "fusion": False}
+    assert [c["label"] for c in check.to_dict()["labels"]] == list(SHARED_LABELS)
