@@ -10,6 +10,7 @@ from ecg.errors import EcgInputError
 # Sub-commands register themselves on import (one module per command).
 from api.cli import analyze as _analyze  # noqa: E402,F401
 from api.cli import digitize as _digitize  # noqa: E402,F401
+from api.cli import synth as _synth  # noqa: E402,F401
 
 __all__ = ["app", "main"]
 
