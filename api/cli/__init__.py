@@ -11,6 +11,9 @@ from ecg.errors import EcgInputError
 from api.cli import analyze as _analyze  # noqa: E402,F401
 from api.cli import digitize as _digitize  # noqa: E402,F401
 from api.cli import synth as _synth  # noqa: E402,F401
+from api.cli import report as _report  # noqa: E402,F401
+from api.cli import agreement as _agreement  # noqa: E402,F401
+from api.cli import classify as _classify  # noqa: E402,F401
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,232 @@
+"""Serve both image classifiers with onnxruntime (no torch): load once, verify, classify.
+
+>>> from classify.runtime import Classifier
+>>> classifier = Classifier()                      # verifies models/*.onnx against models/manifest.json
+>>> result = classifier.classify("ecg.png")       # doctest: +SKIP
+>>> result.tiled.labels, result.fusion.label       # doctest: +SKIP
+
+Providers: CUDA only when onnxruntime offers it *and* an NVIDIA GPU is really present (a CUDA build of onnxruntime
+on a machine without a GPU would otherwise fail or fall back noisily); CPU otherwise. ``ECGSCREEN_DEVICE=cpu``
+forces the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnxruntime as ort
+
+from classify.fusion_inputs import beat_crops, boxes_from_canvas, detector_canvas, global_image
+from classify.labels import TILED_CLASSES
+from classify.manifest import (
+    DEFAULT_MODELS_DIR,
+    MODEL_NAMES,
+    ModelEntry,
+    ModelUnavailableError,
+    missing_models_message,
+    verified_entry,
+)
+from classify.preprocess import PREPROCESS_METHODS, Prepared, prepare_image
+from classify.tiling import rgb_tiles
+from digitize.load import ImageSource, load_image
+
+
+@dataclass(frozen=True)
+class Beat:
+    """A detected heartbeat: box ``(x0, y0, x1, y1)`` in input-image px and the detector's score (0–1)."""
+
+    box: tuple[float, float, float, float]
+    score: float
+
+
+@dataclass(frozen=True)
+class TiledResult:
+    """RGB-tiled ResNet output: probability per class (:data:`classify.labels.TILED_CLASSES` order), the classes
+    at or above their thresholds, and the thresholds."""
+
+    probabilities: dict[str, float]
+    labels: tuple[str, ...]
+    thresholds: dict[str, float]
+
+
+@dataclass(frozen=True)
+class FusionResult:
+    """Fusion network output: probability of an abnormal ECG, the decision, its threshold, and the beats used."""
+
+    abnormal_probability: float
+    label: str
+    threshold: float
+    beats: tuple[Beat, ...]
+
+
+@dataclass(frozen=True)
+class ClassificationResult:
+    """Both classifiers' answers for one image, with the versions of the models that gave them."""
+
+    tiled: TiledResult
+    fusion: FusionResult
+    model_versions: dict[str, str]
+    image_size: tuple[int, int]
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready form (the CLI output)."""
+        out = asdict(self)
+        out["tiled"]["labels"] = list(self.tiled.labels)
+        out["fusion"]["beats"] = [{"box": list(b.box), "score": b.score} for b in self.fusion.beats]
+        out["image_size"] = {"width": self.image_size[1], "height": self.image_size[0]}
+        return out
+
+
+def gpu_present() -> bool:
+    """True when an NVIDIA GPU is visible to this process (driver device nodes or /proc entry)."""
+    if os.environ.get("ECGSCREEN_DEVICE", "").lower() == "cpu":
+        return False
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return (gpus.is_dir() and any(gpus.iterdir())) or Path("/dev/nvidia0").exists()
+
+
+def select_providers() -> list[str]:
+    """``["CUDAExecutionProvider", "CPUExecutionProvider"]`` when CUDA is offered and a GPU exists, else CPU only."""
+    if "CUDAExecutionProvider" in ort.get_available_providers() and gpu_present():
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+def _to_float(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float32) / 255.0
+
+
+class Classifier:
+    """The three ONNX models (tiled, detector, fusion), loaded once and verified against the manifest.
+
+    Parameters
+    ----------
+    models_dir : path, optional
+        Folder with ``manifest.json`` and the ``.onnx`` files (default ``ECGSCREEN_MODELS_DIR`` or ``<repo>/models``).
+    threads : int, optional
+        onnxruntime intra-op threads (default: onnxruntime's choice).
+    preprocess : {"none", "rectify"}, optional
+        Override the preprocessing recorded in the manifest (for measuring its effect); by default each model gets
+        the one it was trained with.
+
+    Raises
+    ------
+    ModelUnavailableError
+        A model is missing (the message lists every missing one and how to train it).
+    ModelIntegrityError
+        A model file's sha256 differs from the manifest.
+    """
+
+    def __init__(
+        self, models_dir: str | Path | None = None, *, threads: int | None = None, preprocess: str | None = None
+    ) -> None:
+        self.models_dir = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+        entries: dict[str, tuple[ModelEntry, Path]] = {}
+        missing: list[str] = []
+        for name in MODEL_NAMES:
+            try:
+                entries[name] = verified_entry(self.models_dir, name)
+            except ModelUnavailableError as exc:
+                missing += exc.names
+        if missing:
+            raise ModelUnavailableError(missing_models_message(self.models_dir, missing), tuple(missing))
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.providers = select_providers()
+        self.entries = {name: entry for name, (entry, _) in entries.items()}
+        self.sessions = {
+            name: ort.InferenceSession(str(path), options, providers=self.providers)
+            for name, (_, path) in entries.items()
+        }
+        tiled = self.entries["tiled"]
+        if list(tiled.classes) != list(TILED_CLASSES):
+            raise ModelUnavailableError(f"{tiled.file} has classes {tiled.classes}; expected {list(TILED_CLASSES)}")
+        self.tiled_thresholds = {c: float(tiled.thresholds[c]) for c in TILED_CLASSES}
+        self.beat_threshold = float(self.entries["detector"].thresholds["score"])
+        self.fusion_threshold = float(self.entries["fusion"].thresholds["abnormal"])
+        self.preprocess = {name: preprocess or entry.preprocess for name, entry in self.entries.items()}
+        for method in self.preprocess.values():
+            if method not in PREPROCESS_METHODS:
+                raise ValueError(f"unknown preprocess method {method!r}; valid: {', '.join(PREPROCESS_METHODS)}")
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        return {name: entry.version for name, entry in self.entries.items()}
+
+    # --- single networks (also used by classify.explain) ----------------------------------------------------
+    def tiled_probabilities(self, tiles: np.ndarray) -> np.ndarray:
+        """Probabilities ``(B, 10)`` for ``uint8`` tiled inputs ``(B, 3, 224, 224)``."""
+        return self.sessions["tiled"].run(None, {"tiles": _to_float(tiles)})[0]
+
+    def detect_beats(self, image: np.ndarray) -> tuple[Beat, ...]:
+        """Beats above the detector's operating threshold, best first, boxes in image px."""
+        boxes, scores = self.sessions["detector"].run(None, {"canvas": _to_float(detector_canvas(image))[None]})
+        keep = scores >= self.beat_threshold
+        boxes = boxes_from_canvas(boxes[keep], image.shape[:2])
+        order = np.argsort(-scores[keep], kind="stable")
+        return tuple(
+            Beat(tuple(round(float(v), 1) for v in boxes[i]), round(float(scores[keep][i]), 4)) for i in order
+        )
+
+    def fusion_probabilities(self, global_inputs: np.ndarray, crops: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """Abnormal probabilities ``(B,)`` for ``uint8`` global images, ``uint8`` crops and float masks."""
+        feeds = {"image": _to_float(global_inputs), "beats": _to_float(crops), "beat_mask": masks.astype(np.float32)}
+        return self.sessions["fusion"].run(None, feeds)[0]
+
+    # --- the whole image ---------------------------------------------------------------------------------------
+    def prepare(self, image: np.ndarray) -> dict[str, Prepared]:
+        """The prepared image per model name (each preprocessing method is applied once)."""
+        done: dict[str, Prepared] = {}
+        for method in set(self.preprocess.values()):
+            done[method] = prepare_image(image, method)  # type: ignore[arg-type]
+        return {name: done[method] for name, method in self.preprocess.items()}
+
+    def classify(self, source: ImageSource | np.ndarray) -> ClassificationResult:
+        """Run both classifiers on an image (path, bytes or RGB array); bad images raise `EcgInputError`.
+
+        Beat boxes are reported in the input image's pixels.
+        """
+        image = load_image(source)
+        prepared = self.prepare(image)
+        probabilities = self.tiled_probabilities(rgb_tiles(prepared["tiled"].image)[None])[0]
+        tiled = TiledResult(
+            probabilities={c: round(float(p), 4) for c, p in zip(TILED_CLASSES, probabilities, strict=True)},
+            labels=tuple(
+                c for c, p in zip(TILED_CLASSES, probabilities, strict=True) if p >= self.tiled_thresholds[c]
+            ),
+            thresholds=dict(self.tiled_thresholds),
+        )
+        view = prepared["detector"]
+        beats = self.detect_beats(view.image)  # boxes in the prepared image
+        boxes = np.array([b.box for b in beats], dtype=np.float32).reshape(-1, 4)
+        crops, mask = beat_crops(view.image, boxes)
+        glob = global_image(prepared["fusion"].image)
+        abnormal = float(self.fusion_probabilities(glob[None], crops[None], mask[None])[0])
+        in_input = view.boxes_to_input(boxes)
+        beats = tuple(
+            Beat(tuple(round(float(v), 1) for v in box), beat.score)
+            for box, beat in zip(in_input, beats, strict=True)
+        )
+        fusion = FusionResult(
+            abnormal_probability=round(abnormal, 4),
+            label="abnormal" if abnormal >= self.fusion_threshold else "normal",
+            threshold=self.fusion_threshold,
+            beats=beats,
+        )
+        return ClassificationResult(tiled, fusion, self.model_versions, (int(image.shape[0]), int(image.shape[1])))
+
+
+_DEFAULT: dict[Path, Classifier] = {}
+
+
+def classify_image(source: ImageSource | np.ndarray, *, models_dir: str | Path | None = None) -> ClassificationResult:
+    """Classify one image with a process-wide :class:`Classifier` (models loaded on first use)."""
+    key = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR).resolve()
+    if key not in _DEFAULT:
+        _DEFAULT[key] = Classifier(key)
+    return _DEFAULT[key].classify(source)

@@ -1,0 +1,162 @@
+"""The report: what the pipeline concluded about one input, as typed data and as versioned JSON.
+
+The JSON form is described by ``report/schema.json`` (JSON Schema 2020-12, ``schema_version`` below); its fields
+are documented in the README. Overall status, in order of precedence:
+
+* ``insufficient quality`` — the ECG could not be measured, or the digitization is too unreliable to read
+  (overall quality < :data:`MIN_QUALITY`, or fewer than :data:`MIN_GOOD_LEADS` leads with confidence ≥ 0.5);
+* ``abnormal — review`` — any abnormal waveform statement, any source calling the ECG abnormal, or any
+  disagreement between sources;
+* ``normal`` — every available source agrees the ECG is normal.
+
+Whatever the status, the report is *unconfirmed: requires physician review*.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+SCHEMA_NAME = "ecgscreen.report"
+SCHEMA_VERSION = "1.0"
+CONFIRMATION = "unconfirmed: requires physician review"
+MIN_QUALITY = 0.35
+MIN_GOOD_LEADS = 6
+MAX_FIELD_CHARS = 120
+
+Screening = Literal["normal", "abnormal — review", "insufficient quality"]
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Optional patient fields as the user typed them (never logged; escaped wherever they are rendered)."""
+
+    id: str | None = None
+    name: str | None = None
+    age: int | None = None
+    sex: Literal["M", "F"] | None = None
+
+    @classmethod
+    def from_user(
+        cls, id: str | None = None, name: str | None = None, age: Any = None, sex: str | None = None
+    ) -> "Patient":
+        """Normalise user input: trims and caps text at :data:`MAX_FIELD_CHARS`, strips control characters,
+        accepts ages 0–130 and sex M/F (anything else raises ValueError with the reason)."""
+        if age not in (None, ""):
+            try:
+                age = int(age)
+            except (TypeError, ValueError):
+                raise ValueError(f"age must be a whole number of years, got {age!r}") from None
+            if not 0 <= age <= 130:
+                raise ValueError(f"age must be 0–130 years, got {age}")
+        else:
+            age = None
+        if sex not in (None, ""):
+            sex = str(sex).strip().upper()[:1]
+            if sex not in ("M", "F"):
+                raise ValueError("sex must be M or F")
+        else:
+            sex = None
+        return cls(_clean_text(id), _clean_text(name), age, sex)  # type: ignore[arg-type]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "age": self.age, "sex": self.sex}
+
+
+def _clean_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = re.sub(r"[\x00-\x1f\x7f]", " ", str(value)).strip()
+    if len(text) > MAX_FIELD_CHARS:
+        text = text[: MAX_FIELD_CHARS - 1] + "…"
+    return text or None
+
+
+@dataclass(frozen=True)
+class Status:
+    screening: Screening
+    reasons: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return f"screening: {self.screening}" if self.screening != "normal" else "screening: normal"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "screening": self.screening,
+            "text": self.text,
+            "confirmation": CONFIRMATION,
+            "reasons": list(self.reasons),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """Everything the PDF and the JSON say. Sections are plain JSON-ready dicts produced by each stage's own
+    ``to_dict``/``as_dict``; ``None`` where a stage did not run or failed (``errors`` says why)."""
+
+    id: str
+    created_utc: str
+    software_version: str
+    input: dict[str, Any]
+    patient: Patient
+    status: Status
+    digitization: dict[str, Any] | None
+    measurements: dict[str, Any] | None
+    findings: list[dict[str, Any]]
+    classifiers: dict[str, Any] | None
+    crosscheck: dict[str, Any]
+    timings_s: dict[str, float]
+    errors: dict[str, str] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA_NAME,
+            "schema_version": SCHEMA_VERSION,
+            "id": self.id,
+            "created_utc": self.created_utc,
+            "software": {"name": "ecgscreen", "version": self.software_version},
+            "status": self.status.to_dict(),
+            "input": dict(self.input),
+            "patient": self.patient.to_dict(),
+            "digitization": self.digitization,
+            "measurements": self.measurements,
+            "findings": list(self.findings),
+            "classifiers": self.classifiers,
+            "crosscheck": self.crosscheck,
+            "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
+            "errors": dict(self.errors),
+            "notes": list(self.notes),
+        }
+
+
+def screening_status(
+    *,
+    measurable: bool,
+    quality: float | None,
+    good_leads: int | None,
+    abnormal_findings: list[str],
+    abnormal_sources: list[str],
+    disagreements: list[str],
+) -> Status:
+    """Overall status from the stages' outcomes (see the module docstring for the rules)."""
+    reasons: list[str] = []
+    if not measurable:
+        reasons.append("the ECG could not be measured")
+    if quality is not None and quality < MIN_QUALITY:
+        reasons.append(f"digitization quality {quality:.2f} < {MIN_QUALITY}")
+    if good_leads is not None and good_leads < MIN_GOOD_LEADS:
+        reasons.append(f"only {good_leads} leads read with confidence ≥ 0.5 (need {MIN_GOOD_LEADS})")
+    if reasons:
+        return Status("insufficient quality", tuple(reasons))
+    if abnormal_findings:
+        reasons.append("abnormal waveform statements: " + ", ".join(abnormal_findings))
+    if abnormal_sources:
+        reasons.append("called abnormal by: " + ", ".join(abnormal_sources))
+    if disagreements:
+        reasons.append("sources disagree on: " + ", ".join(disagreements))
+    if reasons:
+        return Status("abnormal — review", tuple(reasons))
+    return Status("normal", ("all available sources agree the ECG is normal",))
