@@ -15,18 +15,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# Tests include a few training steps and ONNX export checks, so they need the train extra (torch).
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,train]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-## The main job on the bundled sample.
+## The main job on the bundled sample photo: image → PDF + JSON report.
 demo: install
 	@mkdir -p $(OUT)
-	$(BIN)/ecgscreen analyze samples/ptbxl-00001.hea -o $(OUT)/ptbxl-00001.json
-	@echo "wrote $(OUT)/ptbxl-00001.json"
+	$(BIN)/ecgscreen report samples/photo-ptbxl-00256.jpg -o $(OUT)/report.pdf --json $(OUT)/report.json
+	@echo "wrote $(OUT)/report.pdf and $(OUT)/report.json"
 
 ## The test suite (what CI runs).
 test: install-test

@@ -1,8 +1,10 @@
 """`findings`: rule-based statements from `Measurements`, each with the evidence that fired it.
 
-The rules and their references are in :mod:`analyze.codes`. A rule that lacks a measurement it needs does not fire
-(it never guesses); ``NORM`` is stated only when the rhythm is sinus and every headline measurement it depends on
-was measured and nothing abnormal fired.
+The rules, their references and their thresholds are in :mod:`analyze.codes`; the thresholds come as a
+:class:`analyze.codes.Criteria` (by default :data:`analyze.codes.CALIBRATED`, matched to the wide global convention
+of :func:`analyze.measure` on PTB-XL; ``GUIDELINE`` holds the published values). A rule that lacks a measurement it
+needs does not fire (it never guesses); ``NORM`` is stated only when the rhythm is sinus, every headline measurement
+it depends on was measured and nothing abnormal fired apart from a sinus rate statement.
 """
 
 from __future__ import annotations
@@ -32,7 +34,10 @@ class Finding:
         return {"code": self.code, "statement": self.statement, "evidence": dict(self.evidence)}
 
 
-def findings(measurements: Measurements, *, sex: str | None = None, age: float | None = None) -> list[Finding]:
+def findings(
+    measurements: Measurements, *, sex: str | None = None, age: float | None = None,
+    criteria: C.Criteria = C.CALIBRATED,
+) -> list[Finding]:
     """Statements for one record, in the order of :data:`analyze.codes.CODES`.
 
     Parameters
@@ -40,67 +45,73 @@ def findings(measurements: Measurements, *, sex: str | None = None, age: float |
     measurements : Measurements
         From :func:`analyze.measure`.
     sex : {"M", "F"} or None
-        Selects the long-QTc limit (450 ms men, 460 ms women; 460 ms when unknown).
+        Selects the long-QTc limit (the women's, higher, limit when unknown).
     age : float or None
-        Years; the criteria are for adults, and below 16 years the rate, axis and QTc rules are not applied.
+        Years; the criteria are for adults, and below 16 years the axis and QTc rules are not applied.
+    criteria : analyze.codes.Criteria
+        The thresholds: :data:`analyze.codes.CALIBRATED` (default, for :func:`analyze.measure`'s convention) or
+        :data:`analyze.codes.GUIDELINE` (the published values, for narrow-convention measurements).
     """
     sex = _normalise_sex(sex)
     m = measurements
     out: list[Finding] = []
     adult = age is None or age >= 16
-    rules: list[Callable[[Measurements], Finding | None]] = [
+    rules: list[Callable[[Measurements, C.Criteria], Finding | None]] = [
         _sinus_rhythm, _afib, _first_degree_block, _preexcitation, _rbbb, _lbbb,
     ]
     if adult:
         rules += [_axis_deviation]
     rules += [_low_voltage]
     for rule in rules:
-        found = rule(m)
+        found = rule(m, criteria)
         if found is not None:
             out.append(found)
     codes = {f.code for f in out}
-    ivcd = _ivcd(m, codes)
+    ivcd = _ivcd(m, criteria, codes)
     if ivcd:
         out.append(ivcd)
-    if adult:
-        qt = _qt(m, sex)
+    if adult and "AFIB" not in codes:  # with irregular RR intervals no single RR corrects the QT
+        qt = _qt(m, criteria, sex)
         if qt:
             out.append(qt)
     if _is_normal(m, out):
-        out.insert(0, Finding("NORM", "Normal ECG: sinus rhythm, normal intervals, axis and voltage.",
-                              {k: getattr(m, k) for k in ("heart_rate_bpm", "pr_ms", "qrs_ms", "qtc_bazett_ms",
+        rate = next(f for f in out if f.code in _SINUS)
+        text = "Normal ECG: sinus rhythm, normal intervals, axis and voltage."
+        if rate.code != "SR":
+            pace = "slow" if rate.code == "SBRAD" else "fast"
+            text = f"Otherwise normal ECG: normal intervals, axis and voltage; only the sinus rate is {pace}."
+        out.insert(0, Finding("NORM", text,
+                              {k: getattr(m, k) for k in ("heart_rate_bpm", "pr_ms", "qrs_ms", "qtc_fridericia_ms",
                                                           "qrs_axis_deg")}))
     order = list(C.CODES)
     return sorted(out, key=lambda f: order.index(f.code))
 
 
 # --- rhythm ---------------------------------------------------------------------------------------------------
-def _sinus_p(m: Measurements) -> bool:
+def _sinus_p(m: Measurements, c: C.Criteria) -> bool:
     """P waves consistent from beat to beat and (when measurable) a sinus P axis."""
-    if not m.p_wave_present or m.p_wave_consistency is None or m.p_wave_consistency < C.P_CONSISTENT:
+    if not m.p_wave_present or m.p_wave_consistency is None or m.p_wave_consistency < c.p_consistent:
         return False
-    lo, hi = C.SINUS_P_AXIS
-    return m.p_axis_deg is None or lo <= m.p_axis_deg <= hi
+    return m.p_axis_deg is None or c.p_axis_min_deg <= m.p_axis_deg <= c.p_axis_max_deg
 
 
-def _sinus_rhythm(m: Measurements) -> Finding | None:
-    if m.heart_rate_bpm is None or not _sinus_p(m):
+def _sinus_rhythm(m: Measurements, c: C.Criteria) -> Finding | None:
+    if m.heart_rate_bpm is None or not _sinus_p(m, c):
         return None
     rate = m.heart_rate_bpm
     evidence: Evidence = {"heart_rate_bpm": rate, "p_wave_consistency": m.p_wave_consistency,
                           "p_axis_deg": m.p_axis_deg}
-    if rate < C.BRADY_BPM:
+    if rate < c.brady_bpm:
         return Finding("SBRAD", f"Sinus bradycardia, {rate:.0f} /min.", evidence)
-    if rate > C.TACHY_BPM:
+    if rate > c.tachy_bpm:
         return Finding("STACH", f"Sinus tachycardia, {rate:.0f} /min.", evidence)
     return Finding("SR", f"Sinus rhythm, {rate:.0f} /min.", evidence)
 
 
-def _afib(m: Measurements) -> Finding | None:
-    if m.rr_irregularity is None or m.rr_irregularity < C.IRREGULAR_RR:
-        return None
-    no_p = not m.p_wave_present or (m.p_wave_consistency is not None and m.p_wave_consistency < C.P_CONSISTENT)
-    if not no_p:
+def _afib(m: Measurements, c: C.Criteria) -> Finding | None:
+    """Irregular RR without sinus P waves (none found, not consistent from beat to beat, or a non-sinus P axis:
+    coarse fibrillatory waves can line up by chance with a few QRS complexes, but not as an upright P in II)."""
+    if m.rr_irregularity is None or m.rr_irregularity < c.irregular_rr or _sinus_p(m, c):
         return None
     return Finding("AFIB", "Atrial fibrillation: irregularly irregular RR without consistent P waves.",
                    {"rr_irregularity": m.rr_irregularity, "p_wave_present": m.p_wave_present,
@@ -108,32 +119,32 @@ def _afib(m: Measurements) -> Finding | None:
 
 
 # --- conduction -----------------------------------------------------------------------------------------------
-def _first_degree_block(m: Measurements) -> Finding | None:
-    if m.pr_ms is None or m.pr_ms <= C.PR_LONG_MS or not _sinus_p(m):
+def _first_degree_block(m: Measurements, c: C.Criteria) -> Finding | None:
+    if m.pr_ms is None or m.pr_ms <= c.pr_long_ms or not _sinus_p(m, c):
         return None
-    return Finding("1AVB", f"First-degree AV block: PR {m.pr_ms:.0f} ms (> {C.PR_LONG_MS:.0f} ms).",
+    return Finding("1AVB", f"First-degree AV block: PR {m.pr_ms:.0f} ms (> {c.pr_long_ms:.0f} ms).",
                    {"pr_ms": m.pr_ms})
 
 
-def _preexcitation(m: Measurements) -> Finding | None:
+def _preexcitation(m: Measurements, c: C.Criteria) -> Finding | None:
     if m.pr_ms is None or m.qrs_ms is None or not m.p_wave_present:
         return None
-    if m.pr_ms < C.PR_SHORT_MS and m.qrs_ms >= C.QRS_PREEXCITED_MS:
+    if m.pr_ms < c.pr_short_ms and m.qrs_ms >= c.qrs_preexcited_ms:
         statement = f"Ventricular pre-excitation: short PR {m.pr_ms:.0f} ms with wide QRS {m.qrs_ms:.0f} ms."
         return Finding("WPW", statement, {"pr_ms": m.pr_ms, "qrs_ms": m.qrs_ms})
     return None
 
 
-def _rbbb(m: Measurements) -> Finding | None:
-    if m.qrs_ms is None or m.qrs_ms < C.QRS_BBB_MS:
+def _rbbb(m: Measurements, c: C.Criteria) -> Finding | None:
+    if m.qrs_ms is None or m.qrs_ms < c.qrs_bbb_ms:
         return None
     right = [m.lead(n) for n in ("V1", "V2")]
     r_prime = any(x is not None and x.r_prime_mv > 0 for x in right)
     v1 = m.lead("V1")
-    late_r_v1 = v1 is not None and v1.r_peak_time_ms is not None and v1.r_peak_time_ms > C.RBBB_V1_RPEAK_MS \
+    late_r_v1 = v1 is not None and v1.r_peak_time_ms is not None and v1.r_peak_time_ms > c.rbbb_v1_r_peak_ms \
         and v1.r_mv > abs(v1.s_mv)
     broad_s = [n for n in ("I", "V6") if (x := m.lead(n)) is not None and x.s_mv < 0
-               and (x.s_duration_ms >= C.BROAD_S_MS or abs(x.s_mv) > x.r_mv)]
+               and (x.s_duration_ms >= c.broad_s_ms or abs(x.s_mv) > x.r_mv)]
     if (r_prime or late_r_v1) and broad_s:
         return Finding("CRBBB", f"Complete right bundle branch block: QRS {m.qrs_ms:.0f} ms, "
                        f"{'RSR′ in V1/V2' if r_prime else 'late R in V1'}, broad S in {' and '.join(broad_s)}.",
@@ -142,64 +153,76 @@ def _rbbb(m: Measurements) -> Finding | None:
     return None
 
 
-def _lbbb(m: Measurements) -> Finding | None:
-    if m.qrs_ms is None or m.qrs_ms < C.QRS_BBB_MS:
+def _lbbb(m: Measurements, c: C.Criteria) -> Finding | None:
+    if m.qrs_ms is None or m.qrs_ms < c.qrs_bbb_ms:
         return None
     v1 = m.lead("V1")
-    if v1 is None or abs(v1.s_mv) <= v1.r_mv:
+    if v1 is None or abs(min(v1.q_mv, v1.s_mv)) <= v1.r_mv:  # QS or rS: the negative wave dominates
         return None
     lateral = [m.lead(n) for n in ("I", "V5", "V6")]
     if any(x is not None and x.q_mv < 0 for x in lateral):
         return None
     times = [x.r_peak_time_ms for n in ("V5", "V6") if (x := m.lead(n)) is not None and x.r_peak_time_ms is not None]
-    if not times or max(times) <= C.LBBB_V56_RPEAK_MS:
+    if not times or max(times) <= c.lbbb_v56_r_peak_ms:
         return None
     return Finding("CLBBB", f"Complete left bundle branch block: QRS {m.qrs_ms:.0f} ms, V1 mainly negative, "
                    f"no lateral Q, R peak time {max(times):.0f} ms in V5/V6.",
-                   {"qrs_ms": m.qrs_ms, "v1_r_mv": v1.r_mv, "v1_s_mv": v1.s_mv, "v5_v6_r_peak_time_ms": max(times)})
+                   {"qrs_ms": m.qrs_ms, "v1_r_mv": v1.r_mv, "v1_negative_mv": min(v1.q_mv, v1.s_mv),
+                    "v5_v6_r_peak_time_ms": max(times)})
 
 
-def _ivcd(m: Measurements, fired: set[str]) -> Finding | None:
-    if m.qrs_ms is None or m.qrs_ms <= C.QRS_WIDE_MS or fired & {"CRBBB", "CLBBB", "WPW"}:
+def _ivcd(m: Measurements, c: C.Criteria, fired: set[str]) -> Finding | None:
+    if m.qrs_ms is None or m.qrs_ms <= c.qrs_wide_ms or fired & {"CRBBB", "CLBBB", "WPW"}:
         return None
     return Finding("IVCD", f"Nonspecific intraventricular conduction delay: QRS {m.qrs_ms:.0f} ms.",
                    {"qrs_ms": m.qrs_ms})
 
 
 # --- repolarisation, axis, voltage ----------------------------------------------------------------------------
-def _qt(m: Measurements, sex: str | None) -> Finding | None:
-    qtc = m.qtc_bazett_ms
+def _qt(m: Measurements, c: C.Criteria, sex: str | None) -> Finding | None:
+    """Long / short QTc by Fridericia; beyond the IVCD limit the excess QRS width is taken off first.
+
+    Fridericia rather than Bazett: Bazett over-corrects at high rates (AHA/ACCF/HRS Part IV), and on PTB-XL NORM
+    records our Bazett QTc still correlates with the heart rate (r = 0.53) while Fridericia's does not (r = 0.02).
+    A wide QRS lengthens the QT by depolarisation, not repolarisation, so Part IV advises adjusting for it.
+    """
+    qtc = m.qtc_fridericia_ms
     if qtc is None:
         return None
-    limit = C.QTC_LONG_MS[sex]
-    evidence: Evidence = {"qt_ms": m.qt_ms, "qtc_bazett_ms": qtc, "sex": sex}
-    if qtc >= limit:
-        return Finding("LQT", f"Long QTc: {qtc:.0f} ms (≥ {limit:.0f} ms{' for ' + _SEX[sex] if sex else ''}).",
-                       {**evidence, "limit_ms": limit})
-    if qtc <= C.QTC_SHORT_MS:
-        return Finding("SQT", f"Short QTc: {qtc:.0f} ms (≤ {C.QTC_SHORT_MS:.0f} ms).",
-                       {**evidence, "limit_ms": C.QTC_SHORT_MS})
+    excess = max(0.0, m.qrs_ms - c.qrs_wide_ms) if m.qrs_ms is not None else 0.0
+    adjusted = qtc - excess
+    limit = c.qtc_long_ms(sex)
+    evidence: Evidence = {"qt_ms": m.qt_ms, "qtc_fridericia_ms": qtc, "sex": sex}
+    note = f", {excess:.0f} ms of QRS widening taken off" if excess else ""
+    if excess:
+        evidence["qrs_adjusted_qtc_ms"] = round(adjusted, 1)
+    if adjusted >= limit:
+        return Finding("LQT", f"Long QTc (Fridericia): {qtc:.0f} ms{note} (≥ {limit:.0f} ms"
+                       f"{' for ' + _SEX[sex] if sex else ''}).", {**evidence, "limit_ms": limit})
+    if qtc <= c.qtc_short_ms:
+        return Finding("SQT", f"Short QTc (Fridericia): {qtc:.0f} ms (≤ {c.qtc_short_ms:.0f} ms).",
+                       {**evidence, "limit_ms": c.qtc_short_ms})
     return None
 
 
-def _axis_deviation(m: Measurements) -> Finding | None:
+def _axis_deviation(m: Measurements, c: C.Criteria) -> Finding | None:
     axis = m.qrs_axis_deg
     if axis is None:
         return None
-    if -90.0 <= axis < C.LAD_DEG:
+    if -90.0 <= axis < c.lad_deg:
         return Finding("LAD", f"Left axis deviation: QRS axis {axis:.0f}°.", {"qrs_axis_deg": axis})
-    if C.RAD_DEG < axis <= 180.0:
+    if c.rad_deg < axis <= 180.0:
         return Finding("RAD", f"Right axis deviation: QRS axis {axis:.0f}°.", {"qrs_axis_deg": axis})
     return None
 
 
-def _low_voltage(m: Measurements) -> Finding | None:
+def _low_voltage(m: Measurements, c: C.Criteria) -> Finding | None:
     limb = [m.lead(n) for n in ("I", "II", "III", "aVR", "aVL", "aVF")]
     chest = [m.lead(n) for n in ("V1", "V2", "V3", "V4", "V5", "V6")]
     evidence: Evidence = {}
-    if all(x is not None for x in limb) and max(x.qrs_pp_mv for x in limb) < C.LOW_LIMB_MV:
+    if all(x is not None for x in limb) and max(x.qrs_pp_mv for x in limb) < c.low_limb_mv:
         evidence["max_limb_qrs_mv"] = round(max(x.qrs_pp_mv for x in limb), 3)
-    if all(x is not None for x in chest) and max(x.qrs_pp_mv for x in chest) < C.LOW_PRECORDIAL_MV:
+    if all(x is not None for x in chest) and max(x.qrs_pp_mv for x in chest) < c.low_precordial_mv:
         evidence["max_precordial_qrs_mv"] = round(max(x.qrs_pp_mv for x in chest), 3)
     if not evidence:
         return None
@@ -209,12 +232,15 @@ def _low_voltage(m: Measurements) -> Finding | None:
 
 
 def _is_normal(m: Measurements, found: list[Finding]) -> bool:
-    if any(f.abnormal for f in found) or not any(f.code == "SR" for f in found):
+    """Sinus rhythm at any rate and nothing else abnormal ("sinus bradycardia, otherwise normal ECG"), with every
+    headline measurement the rules need measured."""
+    if not any(f.code in _SINUS for f in found) or any(f.abnormal for f in found if f.code not in _SINUS):
         return False
-    needed = (m.pr_ms, m.qrs_ms, m.qtc_bazett_ms, m.qrs_axis_deg)
+    needed = (m.pr_ms, m.qrs_ms, m.qtc_fridericia_ms, m.qrs_axis_deg)
     return all(v is not None for v in needed)
 
 
+_SINUS = frozenset({"SR", "SBRAD", "STACH"})
 _SEX = {"M": "men", "F": "women"}
 
 

@@ -49,7 +49,7 @@ class Measurements:
     qrs_axis_deg: float | None = None
     t_axis_deg: float | None = None
     rr_irregularity: float | None = None
-    """Median absolute successive RR difference over the median RR (0 regular; AF typically > 0.1)."""
+    """Median absolute successive RR difference over the median RR, ectopic beats left out (0 regular; AF > 0.1)."""
     p_wave_present: bool | None = None
     p_wave_consistency: float | None = None
     """Median correlation of each beat's P-wave window with their median (about 1 for sinus rhythm)."""
@@ -141,7 +141,7 @@ def _assemble(
     values["rr_sdnn_ms"] = float(np.std(rr, ddof=1)) * 1000 if len(rr) >= 2 else None
     if values["rr_sdnn_ms"] is None:
         missing["rr_sdnn_ms"] = "fewer than 3 beats"
-    irregularity = float(np.median(np.abs(np.diff(rr))) / np.median(rr)) if len(rr) >= 3 else None
+    irregularity = _rr_irregularity(rr, beats.dominant)
 
     if fid.qrs_on is not None and fid.qrs_off is not None:
         values["qrs_ms"] = (fid.qrs_off - fid.qrs_on) * to_ms
@@ -196,6 +196,23 @@ def _assemble(
         confidence=_confidence(values, beats, median),
         missing=missing,
     )
+
+
+def _rr_irregularity(rr: np.ndarray, dominant: np.ndarray) -> float | None:
+    """Median |successive RR difference| over the median RR, on runs of dominant beats.
+
+    Successive differences that involve an ectopic (non-dominant) beat are left out, so premature beats with their
+    compensatory pauses do not make a sinus rhythm look irregular; all differences are used when fewer than three
+    remain. ``None`` with fewer than 4 beats.
+    """
+    if len(rr) < 3:
+        return None
+    diffs = np.abs(np.diff(rr))
+    clean = dominant[:-2] & dominant[1:-1] & dominant[2:]  # the three beats of each RR pair
+    if clean.sum() >= 3:
+        diffs = diffs[clean]
+        rr = rr[dominant[:-1] & dominant[1:]]
+    return float(np.median(diffs) / np.median(rr))
 
 
 def _pr_levels(median: MedianBeats, qrs_on: int | None) -> np.ndarray:

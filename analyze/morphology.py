@@ -18,6 +18,9 @@ from ecg.record import LEADS
 MIN_WAVE_MV = 0.05
 """A deflection smaller than this (mV) is not counted as a Q, R, S or R' wave."""
 
+WAVE_CONTEXT_S = 0.04
+"""A positive wave must fall again within the QRS or this long (s) after its end to count as an R or R' wave."""
+
 
 @dataclass(frozen=True)
 class LeadMorphology:
@@ -77,8 +80,7 @@ def _qrs_shape(
 ) -> LeadMorphology:
     qrs = x[on : off + 1]
     to_ms = 1000.0 / fs
-    positive, _ = find_peaks(np.concatenate(([0.0], qrs, [0.0])), height=MIN_WAVE_MV, prominence=MIN_WAVE_MV)
-    positive = positive - 1
+    positive = _positive_waves(x, on, off, fs)
     r_mv = r_prime_mv = q_mv = s_mv = 0.0
     r_time = None
     s_duration = 0.0
@@ -110,6 +112,23 @@ def _qrs_shape(
     j60 = off + int(0.06 * fs)
     st = float(x[j60]) if j60 < len(x) and np.isfinite(x[j60]) else None
     return LeadMorphology(q_mv, r_mv, s_mv, r_prime_mv, pp, p_mv, t_mv, st, r_time, s_duration)
+
+
+def _positive_waves(x: np.ndarray, on: int, off: int, fs: float) -> np.ndarray:
+    """Peaks (indices from ``on``) of the positive waves of the QRS: local maxima inside the QRS that rise and fall
+    by at least :data:`MIN_WAVE_MV`.
+
+    The search looks :data:`WAVE_CONTEXT_S` past the QRS end, so a signal still rising there (the discordant ST
+    elevation of V1 in LBBB, a late J point) is not taken for an R wave ending with the QRS.
+    """
+    stop = off + 1 + int(WAVE_CONTEXT_S * fs)
+    tail = x[off + 1 : stop]
+    finite = np.isfinite(tail)
+    tail = tail[: int(np.argmin(finite)) if not finite.all() else len(tail)]
+    context = np.concatenate(([0.0], x[on : off + 1], tail if len(tail) else [0.0]))
+    peaks, _ = find_peaks(context, height=MIN_WAVE_MV, prominence=MIN_WAVE_MV)
+    peaks = peaks - 1
+    return peaks[peaks <= off - on]
 
 
 def _largest(x: np.ndarray, span: tuple[int, int] | None) -> float | None:

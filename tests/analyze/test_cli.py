@@ -24,7 +24,7 @@ def run(*args: str) -> subprocess.CompletedProcess:
 def records(tmp_path_factory) -> list[Path]:
     folder = tmp_path_factory.mktemp("records")
     paths = [write_record(simulate_ecg(), folder / "normal.csv"),
-             write_record(simulate_ecg(pr_ms=240, heart_rate_bpm=50), folder / "block.edf")]
+             write_record(simulate_ecg(pr_ms=260, heart_rate_bpm=45), folder / "block.edf")]
     return paths
 
 
