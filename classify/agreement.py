@@ -12,8 +12,8 @@ All inputs are 0/1 sequences of equal length; items where a source is undecided 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from scipy import stats

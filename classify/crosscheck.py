@@ -30,8 +30,9 @@ statements, and a sinus rate of 55 /min with an otherwise normal tracing is a no
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 from analyze.findings import Finding
 from classify.labels import TILED_CLASSES

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from ecg.errors import FormatError, UnsupportedFormatError
 from ecg.formats.csv import read_csv, write_csv
@@ -31,7 +31,8 @@ def record_format(path: str | Path) -> str:
     if suffix in RECORD_SUFFIXES:
         return suffix[1:]
     raise UnsupportedFormatError(
-        f"{Path(path).name}: unsupported record type {suffix or '(no suffix)'!r}; use one of {', '.join(RECORD_SUFFIXES)}"
+        f"{Path(path).name}: unsupported record type {suffix or '(no suffix)'!r}; "
+        f"use one of {', '.join(RECORD_SUFFIXES)}"
     )
 
 

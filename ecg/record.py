@@ -8,9 +8,10 @@ the rhythm strip fills its lead for the full 10 s). ``fs`` is in Hz, 500 by defa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -91,7 +92,7 @@ class EcgRecord:
     @classmethod
     def from_leads(
         cls, leads: Mapping[str, np.ndarray], fs: float = DEFAULT_FS, meta: dict[str, Any] | None = None
-    ) -> "EcgRecord":
+    ) -> EcgRecord:
         """Build a record from ``{lead label: samples}``; labels are normalised with :func:`lead_name`.
 
         Missing leads become all-NaN rows. Unknown or duplicate labels raise :class:`InvalidRecordError`.
@@ -142,22 +143,22 @@ class EcgRecord:
 
     def coverage(self) -> dict[str, float]:
         """Share of samples (0–1) that are recorded, per lead."""
-        return {name: float(np.isfinite(row).mean()) for name, row in zip(LEADS, self.signals)}
+        return {name: float(np.isfinite(row).mean()) for name, row in zip(LEADS, self.signals, strict=False)}
 
     @property
     def present_leads(self) -> tuple[str, ...]:
         """Leads with at least one recorded sample."""
-        return tuple(name for name, row in zip(LEADS, self.signals) if np.isfinite(row).any())
+        return tuple(name for name, row in zip(LEADS, self.signals, strict=False) if np.isfinite(row).any())
 
     def segments(self, name: str) -> Iterator[tuple[int, int]]:
         """``(start, stop)`` sample ranges where the lead is recorded (finite), in order."""
         yield from finite_runs(self.lead(name))
 
     # --- transformations --------------------------------------------------------------------------------------
-    def with_meta(self, **items: Any) -> "EcgRecord":
+    def with_meta(self, **items: Any) -> EcgRecord:
         return replace(self, meta={**self.meta, **items})
 
-    def resample(self, fs: float = DEFAULT_FS) -> "EcgRecord":
+    def resample(self, fs: float = DEFAULT_FS) -> EcgRecord:
         """The record at a new sampling rate (polyphase FIR, per recorded segment so NaN gaps stay gaps)."""
         if float(fs) == self.fs:
             return self
@@ -181,4 +182,4 @@ def finite_runs(values: np.ndarray) -> Iterator[tuple[int, int]]:
     edges = np.diff(np.concatenate(([0], finite.view(np.int8), [0])))
     starts = np.flatnonzero(edges == 1)
     stops = np.flatnonzero(edges == -1)
-    yield from ((int(a), int(b)) for a, b in zip(starts, stops))
+    yield from ((int(a), int(b)) for a, b in zip(starts, stops, strict=False))

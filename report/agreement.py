@@ -110,7 +110,9 @@ def _accuracy(label: str, by_source: dict[str, list[bool | None]], reports: list
     truth = [labels.get(r["input"]["file_name"]) for r in reports]
     result = {}
     for source, verdicts in by_source.items():
-        pairs = [(int(v), int(label in t)) for v, t in zip(verdicts, truth, strict=True) if v is not None and t is not None]
+        pairs = [
+            (int(v), int(label in t)) for v, t in zip(verdicts, truth, strict=True) if v is not None and t is not None
+        ]
         if not pairs:
             continue
         acc = accuracy([p[0] for p in pairs], [p[1] for p in pairs])

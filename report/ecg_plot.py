@@ -126,7 +126,7 @@ def _draw_trace(
     c.setLineJoin(1)
     path = c.beginPath()
     pen_down = False
-    for x, y, ok in zip(xs, ys, finite):
+    for x, y, ok in zip(xs, ys, finite, strict=False):
         if not ok:
             pen_down = False
         elif pen_down:

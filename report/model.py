@@ -40,7 +40,7 @@ class Patient:
     @classmethod
     def from_user(
         cls, id: str | None = None, name: str | None = None, age: Any = None, sex: str | None = None
-    ) -> "Patient":
+    ) -> Patient:
         """Normalise user input: trims and caps text at :data:`MAX_FIELD_CHARS`, strips control characters,
         accepts ages 0–130 and sex M/F (anything else raises ValueError with the reason)."""
         if age not in (None, ""):

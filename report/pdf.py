@@ -258,7 +258,7 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
     for i, check in enumerate(report.crosscheck.get("labels", []), start=1):
         v = check["verdicts"]
         rows.append([check["label"], _yes_no(v["waveform"]), _yes_no(v["tiled"]), _yes_no(v["fusion"]),
-                     check["status"], _yes_no(check["resolved"]) + (" *" if check["note"].startswith("interval") else "")])
+                     check["status"], _yes_no(check["resolved"]) + (" *" if _authoritative(check) else "")])
         if check["needs_review"]:
             style.append(("BACKGROUND", (0, i), (-1, i), colors.Color(0.99, 0.86, 0.82)))
     table = Table(rows, colWidths=[w * f * mm for f in (0.17, 0.15, 0.13, 0.13, 0.24, 0.18)])
@@ -268,6 +268,10 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
     c.setFont("Helvetica", 6.5)
     c.drawString(x * mm, (top - 8) * mm - h, "* interval-defined: the waveform measurement is authoritative. "
                  "Red rows disagree: physician review required.")
+
+
+def _authoritative(check: dict[str, Any]) -> bool:
+    return check["note"].startswith("interval")
 
 
 def _digitization_panel(c: Canvas, report: Report, x: float, top: float, w: float) -> float:

@@ -15,7 +15,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -210,7 +210,7 @@ class Pipeline:
         timings["total"] = time.perf_counter() - start
         report = Report(
             id=uuid.uuid4().hex,
-            created_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
             software_version=software_version(),
             input=_input_summary(path, kind, image),
             patient=patient,

@@ -35,7 +35,7 @@ def write_edf(record: EcgRecord, path: str | Path) -> None:
     padded = np.full((len(LEADS), n_records * n_per_record), np.nan)
     padded[:, : record.n_samples] = record.signals
     headers, digital = [], []
-    for name, row in zip(LEADS, padded):
+    for name, row in zip(LEADS, padded, strict=False):
         finite = row[np.isfinite(row)]
         peak = float(np.max(np.abs(finite))) if finite.size else 1.0
         limit = max(0.5, math.ceil(peak * 1.001 * 1000) / 1000)

@@ -22,7 +22,7 @@ def record_to_dict(record: EcgRecord) -> dict[str, Any]:
     """The JSON-ready dict of ``record`` (NaN → ``null``)."""
     leads = {
         name: [None if math.isnan(v) else v for v in row.astype(np.float64).tolist()]
-        for name, row in zip(LEADS, record.signals)
+        for name, row in zip(LEADS, record.signals, strict=False)
     }
     return {
         "format": FORMAT_NAME,

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import cv2
 import jsonschema
-import numpy as np
 import pypdfium2 as pdfium
 import pytest
 
