@@ -8,7 +8,9 @@ three sources on ABNORMAL (items where all three speak); and, given labels, sens
 source and label.
 
 Reference labels CSV: columns ``file`` (the input's file name) and ``labels`` (shared labels separated by spaces
-or ``;``; ``ABNORMAL`` is implied by any other label; empty or ``NORM`` means normal).
+or ``;``; empty or ``NORM`` means none of them). ``ABNORMAL`` is not implied by the other labels: it follows
+the fusion network's definition (PTB-XL diagnostic superclass other than NORM), under which, say, a record with
+premature atrial complexes can be normal.
 """
 
 from __future__ import annotations
@@ -44,8 +46,6 @@ def read_labels(path: str | Path) -> dict[str, set[str]]:
         if unknown:
             raise FormatError(f"{path.name}: row {i}: unknown label(s) {', '.join(sorted(unknown))}; "
                               f"use {', '.join(SHARED_LABELS)}")
-        if names:
-            names.add("ABNORMAL")
         out[Path(row["file"]).name] = names
     return out
 

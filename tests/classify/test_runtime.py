@@ -8,7 +8,7 @@ import pytest
 from classify.labels import TILED_CLASSES
 from classify.manifest import ModelIntegrityError, ModelUnavailableError, read_manifest
 from classify.runtime import Classifier, select_providers
-from tests.classify.conftest import make_fake_models
+from tests.conftest import make_fake_models
 
 
 def test_classify_returns_both_results_with_beats_in_image_pixels(fake_models, ecg_image):
