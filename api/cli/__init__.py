@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 
-from api.cli._app import UserError, app, err_console
-from ecg.errors import EcgInputError
+from api.cli import agreement as _agreement  # noqa: E402,F401
 
 # Sub-commands register themselves on import (one module per command).
 from api.cli import analyze as _analyze  # noqa: E402,F401
-from api.cli import digitize as _digitize  # noqa: E402,F401
-from api.cli import synth as _synth  # noqa: E402,F401
-from api.cli import report as _report  # noqa: E402,F401
-from api.cli import agreement as _agreement  # noqa: E402,F401
+from api.cli import batch as _batch  # noqa: E402,F401
 from api.cli import classify as _classify  # noqa: E402,F401
+from api.cli import digitize as _digitize  # noqa: E402,F401
+from api.cli import report as _report  # noqa: E402,F401
+from api.cli import serve as _serve  # noqa: E402,F401
+from api.cli import synth as _synth  # noqa: E402,F401
+from api.cli._app import UserError, app, err_console
+from ecg.errors import EcgInputError
 
 __all__ = ["app", "main"]
 

@@ -1,0 +1,1 @@
+"""Service plumbing: settings, API keys, logging and metrics."""
