@@ -69,7 +69,9 @@ def test_agreement_over_a_folder_with_labels(tmp_path, fake_models):
                               layout="3x4+1", dpi=150)
         cv2.imwrite(str(folder / f"{name}.png"), rendered.image)
     labels = tmp_path / "labels.csv"
-    labels.write_text("file,labels\nptbxl-00001.png,\nptbxl-00256.png,ABNORMAL CLBBB PVC\nptbxl-00172.png,ABNORMAL CRBBB\n")
+    labels.write_text(
+        "file,labels\nptbxl-00001.png,\nptbxl-00256.png,ABNORMAL CLBBB PVC\nptbxl-00172.png,ABNORMAL CRBBB\n"
+    )
     out = tmp_path / "out" / "agreement.json"
     run = ecgscreen("agreement", folder, "--labels", labels, "-o", out, "--html", tmp_path / "out" / "a.html",
                     "--models", fake_models)
