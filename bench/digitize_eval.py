@@ -2,14 +2,17 @@
 
 Usage::
 
-    python bench/digitize_eval.py IMAGES REFS [--method classical] [--kinds kit-dev] [--overlays DIR]
+    python bench/digitize_eval.py IMAGES REFS [--method classical,unet] [--kinds kit-dev|synth] [--overlays DIR]
 
 ``IMAGES`` is a folder of images ``NAME.png/.jpg/...``; ``REFS`` a folder of reference records ``NAME.hea`` (or
 any format ``ecg.io.read_record`` reads) with NaN outside each lead's plotted window. Kinds: ``--kinds kit-dev``
 groups d001–d012 as clean, d013–d024 as scan, d025–d036 as photo; otherwise an ``index.csv`` with columns
-``name,kind`` in IMAGES is used when present, else everything is one group. Printed per kind: mean and median
-record SNR (dB; PhysioNet/CinC 2024 definition, see ``digitize.metrics``), median per-lead Pearson r, and the median
-seconds per image (end to end, including reading the file).
+``name,kind`` in IMAGES is used when present, else everything is one group; ``--kinds synth`` (an index written by
+``bench/make_synth_eval.py``, kinds ``LAYOUT/LEVEL``) also groups by layout, by distortion level and by paper, and
+reports how often the layout template was recognised. Printed per kind and method: mean and median record SNR (dB;
+PhysioNet/CinC 2024 definition, see ``digitize.metrics``), median per-lead Pearson r, the median seconds per image
+(end to end, including reading the file), the median time shift the score applied (ms; the time-origin error) and
+the failures. Several methods (``--method classical,unet``) are run on the same images and printed side by side.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import csv
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +38,8 @@ from ecg.io import read_record  # noqa: E402
 from ecg.record import LEADS  # noqa: E402
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf", ".bmp", ".webp")
-REF_SUFFIXES = (".hea", ".csv", ".edf", ".json")
+REF_SUFFIXES = ("_signals.csv", ".hea", ".csv", ".edf", ".json")
+"""Reference file endings tried in order (DataSynth writes NAME_signals.csv next to its NAME.json truth)."""
 
 
 def kit_dev_kind(name: str) -> str:
@@ -55,25 +60,120 @@ def find_pairs(images: Path, refs: Path) -> list[tuple[str, Path, Path]]:
     return pairs
 
 
-def kinds_for(pairs: list[tuple[str, Path, Path]], images: Path, mode: str) -> dict[str, str]:
-    if mode == "kit-dev":
-        return {name: kit_dev_kind(name) for name, _, _ in pairs}
+def read_index(images: Path) -> dict[str, dict[str, str]]:
+    """Rows of ``IMAGES/index.csv`` by name (empty when there is none)."""
     index = images / "index.csv"
-    if index.exists():
-        with index.open(newline="") as fh:
-            table = {row["name"]: row.get("kind", "all") for row in csv.DictReader(fh)}
-        return {name: table.get(name, "all") for name, _, _ in pairs}
-    return {name: "all" for name, _, _ in pairs}
+    if not index.exists():
+        return {}
+    with index.open(newline="") as fh:
+        return {row["name"]: row for row in csv.DictReader(fh) if row.get("name")}
+
+
+def groups_for(name: str, mode: str, index: dict[str, dict[str, str]]) -> list[str]:
+    """The groups an image is reported in."""
+    if mode == "kit-dev":
+        return [kit_dev_kind(name)]
+    row = index.get(name)
+    if row is None:
+        return ["all"]
+    groups = [row.get("kind", "all")]
+    if mode == "synth":
+        groups += [f"layout {row['layout']}", f"level {row['level']}"]
+        if row.get("paper") in ("bw", "none"):
+            groups.append(f"paper {row['paper']}")
+        if row.get("layout") != "3x4+1" or row.get("paper") in ("bw", "none"):
+            groups.append("other layouts/papers")
+        groups.append("all")
+    return groups
+
+
+@dataclass
+class Outcome:
+    """One image digitized by one method."""
+
+    snr: float
+    rs: list[float] = field(default_factory=list)
+    seconds: float = float("nan")
+    shifts_ms: list[float] = field(default_factory=list)
+    template: str = ""
+    error: str = ""
+
+
+def run_method(method: str, pairs, args) -> dict[str, Outcome]:
+    outcomes: dict[str, Outcome] = {}
+    for name, image, ref_path in pairs:
+        reference = read_record(ref_path, fs=500.0)
+        start = time.perf_counter()
+        try:
+            result = digitize_image(
+                image, method=method, highpass_hz=args.highpass or None, smooth=not args.no_smooth
+            )
+        except EcgInputError as exc:
+            outcomes[name] = Outcome(0.0, error=str(exc))
+            continue
+        seconds = time.perf_counter() - start
+        scores = record_scores(reference.signals, result.record.signals, 500.0, LEADS)
+        outcome = Outcome(
+            record_snr(scores),
+            [s.pearson_r for s in scores.values() if np.isfinite(s.pearson_r)],
+            seconds,
+            [1000.0 * s.shift_s for s in scores.values() if s.coverage > 0],
+            result.layout.template,
+        )
+        outcomes[name] = outcome
+        if args.overlays is not None:
+            import cv2
+
+            args.overlays.mkdir(parents=True, exist_ok=True)
+            cv2.imwrite(str(args.overlays / f"{name}_{method}_overlay.png"), result.overlay[:, :, ::-1])
+        if args.verbose:
+            worst = sorted(scores.items(), key=lambda kv: kv[1].snr_db)[:3]
+            print(
+                f"{method:9s} {name} SNR {outcome.snr:6.2f} dB  {result.layout.template:6s} "
+                f"px/mm {result.calibration.px_per_mm_x:.3f}/{result.calibration.px_per_mm_y:.3f} "
+                f"gain {result.calibration.gain_mm_mv:g} t {seconds:.2f}s  worst "
+                + ", ".join(f"{k} {v.snr_db:.1f}" for k, v in worst),
+                flush=True,
+            )
+    return outcomes
+
+
+def print_table(method: str, outcomes: dict[str, Outcome], groups: dict[str, list[str]], index) -> None:
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for name, names_groups in groups.items():
+        if name in outcomes:
+            for g in names_groups:
+                by_group[g].append(name)
+    print(f"{'method':9s} {'kind':22s} {'n':>3s} {'mean SNR':>9s} {'median SNR':>11s} {'median r':>9s} "
+          f"{'s/img':>6s} {'shift ms':>9s} {'failed':>6s}" + (f" {'layout ok':>9s}" if index else ""))
+    fixed = ["clean", "scan", "photo"]
+    order = [g for g in fixed if g in by_group] + sorted(g for g in by_group if g not in fixed)
+    for group in order:
+        items = [outcomes[n] for n in by_group[group]]
+        snrs = np.array([o.snr for o in items])
+        rs = [r for o in items for r in o.rs]
+        secs = [o.seconds for o in items if not o.error]
+        shifts = [v for o in items for v in o.shifts_ms]
+        line = (
+            f"{method:9s} {group:22s} {len(items):3d} {snrs.mean():9.2f} {np.median(snrs):11.2f} "
+            f"{np.median(rs) if rs else float('nan'):9.3f} {np.median(secs) if secs else float('nan'):6.2f} "
+            f"{np.median(shifts) if shifts else float('nan'):9.0f} {sum(bool(o.error) for o in items):6d}"
+        )
+        if index:
+            ok = [outcomes[n].template == index[n].get("layout") for n in by_group[group] if n in index]
+            line += f" {np.mean(ok) if ok else float('nan'):9.2f}"
+        print(line)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("images", type=Path)
     parser.add_argument("refs", type=Path)
-    parser.add_argument("--method", default="classical")
-    parser.add_argument("--kinds", default="auto", help="'kit-dev' or 'auto' (index.csv name,kind in IMAGES)")
+    parser.add_argument("--method", default="classical", help="comma-separated: classical,unet")
+    parser.add_argument("--kinds", default="auto", help="'kit-dev', 'synth' or 'auto' (index.csv name,kind)")
     parser.add_argument("--overlays", type=Path, default=None, help="write overlay PNGs here")
-    parser.add_argument("--highpass", type=float, default=0.5, help="high-pass cut-off in Hz (0 = none)")
+    parser.add_argument("--highpass", type=float, default=0.0, help="high-pass cut-off in Hz (0 = none, default)")
+    parser.add_argument("--no-smooth", action="store_true", help="skip the Savitzky–Golay smoother")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every record")
     args = parser.parse_args(argv)
@@ -84,53 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     if not pairs:
         print(f"no image with a matching reference in {args.images} / {args.refs}", file=sys.stderr)
         return 2
-    kinds = kinds_for(pairs, args.images, "kit-dev" if args.kinds == "kit-dev" else "auto")
-    snr_by_kind: dict[str, list[float]] = defaultdict(list)
-    r_by_kind: dict[str, list[float]] = defaultdict(list)
-    seconds_by_kind: dict[str, list[float]] = defaultdict(list)
-    failures: dict[str, list[str]] = defaultdict(list)
-    for name, image, ref_path in pairs:
-        kind = kinds[name]
-        reference = read_record(ref_path, fs=500.0)
-        start = time.perf_counter()
-        try:
-            result = digitize_image(image, method=args.method, highpass_hz=args.highpass or None)
-        except EcgInputError as exc:
-            failures[kind].append(f"{name}: {exc}")
-            snr_by_kind[kind].append(0.0)
-            continue
-        seconds_by_kind[kind].append(time.perf_counter() - start)
-        scores = record_scores(reference.signals, result.record.signals, 500.0, LEADS)
-        snr = record_snr(scores)
-        snr_by_kind[kind].append(snr)
-        r_by_kind[kind].extend(s.pearson_r for s in scores.values() if np.isfinite(s.pearson_r))
-        if args.overlays is not None:
-            import cv2
-
-            args.overlays.mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(args.overlays / f"{name}_overlay.png"), result.overlay[:, :, ::-1])
-        if args.verbose:
-            worst = sorted(scores.items(), key=lambda kv: kv[1].snr_db)[:3]
-            print(
-                f"{name} {kind:6s} SNR {snr:6.2f} dB  {result.layout.template:6s} "
-                f"px/mm {result.calibration.px_per_mm_x:.3f}/{result.calibration.px_per_mm_y:.3f} "
-                f"gain {result.calibration.gain_mm_mv:g} t {seconds_by_kind[kind][-1]:.2f}s  worst "
-                + ", ".join(f"{k} {v.snr_db:.1f}" for k, v in worst),
-                flush=True,
-            )
-    print(f"digitize_eval: method={args.method} images={len(pairs)} highpass={args.highpass or 'none'}")
-    print(f"{'kind':8s} {'n':>3s} {'mean SNR dB':>12s} {'median SNR dB':>14s} {'median lead r':>14s} "
-          f"{'median s/img':>13s} {'failed':>7s}")
-    order = ["clean", "scan", "photo"] + sorted(k for k in snr_by_kind if k not in ("clean", "scan", "photo"))
-    for kind in [k for k in order if k in snr_by_kind]:
-        snrs = np.array(snr_by_kind[kind])
-        rs = np.array(r_by_kind[kind]) if r_by_kind[kind] else np.array([np.nan])
-        secs = np.array(seconds_by_kind[kind]) if seconds_by_kind[kind] else np.array([np.nan])
-        print(f"{kind:8s} {snrs.size:3d} {snrs.mean():12.2f} {np.median(snrs):14.2f} {np.median(rs):14.3f} "
-              f"{np.median(secs):13.2f} {len(failures[kind]):7d}")
-    for kind, items in failures.items():
-        for item in items:
-            print(f"failed ({kind}) {item}")
+    index = {} if args.kinds == "kit-dev" else read_index(args.images)
+    groups = {name: groups_for(name, args.kinds, index) for name, _, _ in pairs}
+    methods = [m.strip() for m in args.method.split(",") if m.strip()]
+    results = {method: run_method(method, pairs, args) for method in methods}
+    print(f"digitize_eval: images={len(pairs)} highpass={args.highpass or 'none'} smooth={not args.no_smooth}")
+    for method in methods:
+        print_table(method, results[method], groups, index if args.kinds == "synth" else {})
+    for method in methods:
+        for name, outcome in results[method].items():
+            if outcome.error:
+                print(f"failed ({method}) {name}: {outcome.error}")
     return 0
 
 

@@ -26,6 +26,9 @@ KNOWN_GAINS_MM_MV = (5.0, 10.0, 20.0)
 MIN_PX_PER_MM, MAX_PX_PER_MM = 1.5, 40.0
 """Plausible image scales (≈ 40–1000 dpi)."""
 
+MIN_PAGE_WIDTH_MM = 120.0
+"""Narrowest page (mm) a 1 mm reading of the grid may imply; narrower means the period was 5 mm."""
+
 TYPICAL_PAGE_WIDTH_MM = 280.0
 """Printed width of a 10 s landscape ECG page (A4 / letter), used only to choose between 1 mm and 5 mm pitch."""
 
@@ -114,24 +117,57 @@ def grid_scale(grid_layer: np.ndarray, *, mask: np.ndarray | None = None) -> tup
 
     Returns ``(px_per_mm_x, px_per_mm_y, strength, note)``; NaN scales when no grid is visible.
     """
-    results = []
-    for axis in (1, 0):
-        results.append(_periodicity(_profile(grid_layer, axis, mask)))
-    (px, sx, major_x), (py, sy, major_y) = results
+    profiles = [_profile(grid_layer, axis, mask) for axis in (1, 0)]
+    (px, sx, major_x), (py, sy, major_y) = (_periodicity(p) for p in profiles)
+    # Rows of traces are periodic along y too and can hide the horizontal grid lines' period, while nothing
+    # periodic competes with the vertical grid lines along x. When the axes disagree, the y period is looked for
+    # near the x one (ECG paper has square cells, up to scanner/photo anisotropy); failing that, square pixels.
+    if np.isfinite(px) and not (np.isfinite(py) and 0.7 < px / py < 1.4):
+        acf_y = _acf(profiles[1])
+        found = _peak_near(acf_y, px)
+        if found is not None:
+            py, sy, major_y = found, float(acf_y[int(round(found))]), _has_major_lines(acf_y, found)
+        else:
+            py, sy, major_y = px, sx, major_x
     strength = float(min(sx, sy))
     if not np.isfinite(px) or not np.isfinite(py) or strength < 0.08:
         return float("nan"), float("nan"), strength, "no periodic grid"
-    # The smallest period is 1 mm when every fifth line is heavier (a minor/major grid) ...
-    if major_x or major_y:
+    width_px = grid_layer.shape[1] if mask is None else max(1, int(mask.any(axis=0).sum()))
+    # The smallest period is 1 mm when every fifth line is heavier (a minor/major grid) -- unless that makes the
+    # page implausibly narrow (blurred photos lose the minor lines; rows of traces can mimic a fifth heavier line).
+    if (major_x or major_y) and width_px / px >= MIN_PAGE_WIDTH_MM:
         return px, py, strength, "grid: minor (1 mm) and major (5 mm) lines"
     # ... otherwise one line family is visible: 1 mm or 5 mm, whichever gives a plausible page width.
-    width_px = grid_layer.shape[1]
     expected = width_px / TYPICAL_PAGE_WIDTH_MM
     as_minor = abs(np.log(px / expected))
     as_major = abs(np.log(px / 5.0 / expected))
     if as_major < as_minor and px / 5.0 >= MIN_PX_PER_MM:
         return px / 5.0, py / 5.0, strength, "grid: one line family, taken as 5 mm from the page width"
     return px, py, strength, "grid: one line family, taken as 1 mm from the page width"
+
+
+def _acf(profile: np.ndarray) -> np.ndarray:
+    n = profile.size
+    x = profile - gaussian_filter1d(profile, 3.0 * MAX_PX_PER_MM / 2)
+    x = x - x.mean()
+    acf = np.fft.irfft(np.abs(np.fft.rfft(x, 2 * n)) ** 2)[:n]
+    if acf[0] <= 0:
+        return np.zeros(n)
+    return acf / acf[0] * n / np.maximum(n - np.arange(n), 1)
+
+
+def _peak_near(acf: np.ndarray, lag: float, tolerance: float = 0.15) -> float | None:
+    """Sub-pixel lag of the autocorrelation peak within ``±tolerance`` of ``lag`` (None when there is no clear one)."""
+    lo, hi = max(2, int(lag * (1 - tolerance))), min(acf.size - 2, int(np.ceil(lag * (1 + tolerance))))
+    if hi <= lo + 1:
+        return None
+    peaks = _local_maxima(acf, lo, hi)
+    if not peaks:
+        return None
+    best = max(peaks, key=lambda p: acf[p])
+    if acf[best] < 0.1:
+        return None
+    return _refine_period(acf, _parabolic(acf, best), acf.size)
 
 
 def _profile(layer: np.ndarray, axis: int, mask: np.ndarray | None) -> np.ndarray:

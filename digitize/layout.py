@@ -2,8 +2,10 @@
 
 Rows are where the trace ink runs across most of the page (a text line does not); their count picks the standard
 template (3×4, 3×4+1, 3×4+3, 6×2, 12×1: each row is divided into equal time blocks, 2.5 s each for 3×4). The time
-origin is the end of the calibration pulse where one is found, else the rows' common right end minus the template
-duration.
+origin is the rows' common right end minus the template duration: printers disagree on where the trace starts
+relative to the calibration pulse (on its falling edge, or a millimetre after it), but every one ends the rows at
+the record's end. Six rows (3×4+3 or 6×2) and the rhythm strips' leads are settled from the traces
+(:mod:`digitize.assign`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
 
 TEMPLATE_BY_ROWS = {1: "1x1", 3: "3x4", 4: "3x4+1", 6: "3x4+3", 12: "12x1"}
 """Template chosen from the number of rows found (6 rows: 3×4+3 unless the rows look like 6×2)."""
+
+PULSE_OVERLAP_MM = 0.75
+"""How far (mm) before the end of the calibration pulse a trace may start (drawn from its falling edge)."""
 
 RECORD_DURATION_S = 10.0
 """Time span of every standard template (s)."""
@@ -162,29 +167,18 @@ def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str |
     )
     x_end = float(np.median([e for _, e in extents]))
     span_px = RECORD_DURATION_S * calibration.px_per_s
+    x_origin = x_end - span_px
+    notes.append(f"time origin {RECORD_DURATION_S:g} s before the rows' right end")
     pulse_ends = [p.x_end for p in pulses if p is not None]
-    if pulse_ends and abs((x_end - np.median(pulse_ends)) / span_px - 1.0) < 0.1:
-        x_origin = float(np.median(pulse_ends))
-        notes.append("time origin at the end of the calibration pulse")
-    else:
-        x_origin = x_end - span_px
-        notes.append(f"time origin {RECORD_DURATION_S:g} s before the rows' right end (no usable pulse)")
+    if pulse_ends:
+        # The trace cannot start before the pulse has fallen (some printers start it on the falling edge): an
+        # origin earlier than that means the right end was overestimated (a shadow or the paper's edge).
+        earliest = float(np.median(pulse_ends)) - PULSE_OVERLAP_MM * calibration.px_per_mm_x
+        if x_origin < earliest:
+            x_origin = earliest
+            notes.append("time origin moved to the calibration pulse's falling edge")
     duration = RECORD_DURATION_S
-    panels = []
-    for r, leads in enumerate(rows):
-        block = duration / len(leads)
-        for c, lead in enumerate(leads):
-            t0 = c * block
-            panels.append(
-                Panel(
-                    lead,
-                    r,
-                    x_origin + t0 * calibration.px_per_s,
-                    x_origin + (t0 + block) * calibration.px_per_s,
-                    t0,
-                    block,
-                )
-            )
+    panels = template_panels(rows, x_origin, duration, calibration.px_per_s)
     return Layout(
         template,
         tuple(float(b) for b in baselines),
@@ -192,10 +186,25 @@ def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str |
         x_origin,
         x_origin + span_px,
         duration,
-        tuple(panels),
+        panels,
         pulses,
         tuple(notes),
     )
+
+
+def template_panels(
+    rows: tuple[tuple[str, ...], ...], x_origin: float, duration_s: float, px_per_s: float
+) -> tuple[Panel, ...]:
+    """Panels of a template: each row divided into equal time blocks from ``x_origin``."""
+    panels = []
+    for r, leads in enumerate(rows):
+        block = duration_s / len(leads)
+        for c, lead in enumerate(leads):
+            t0 = c * block
+            panels.append(
+                Panel(lead, r, x_origin + t0 * px_per_s, x_origin + (t0 + block) * px_per_s, t0, block)
+            )
+    return tuple(panels)
 
 
 def _choose_template(strength: np.ndarray) -> tuple[str, np.ndarray]:

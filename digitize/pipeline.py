@@ -1,7 +1,8 @@
 """Image → 12-lead `EcgRecord`: the whole digitizer, with its calibration, layout, confidence and overlay.
 
-load → rectify (rotation, perspective) → ink layers (grid colour removed) → trace probability → grid calibration
-→ rows and lead panels → calibration pulses (gain) → Viterbi path per row → px → mV and s at 500 Hz → overlay.
+load → rectify (rotation, perspective) → ink layers (grid colour removed) → grid calibration → trace probability
+(classical ink map, or the U-Net) → rows and lead panels → calibration pulses (gain) → Viterbi path per row →
+6×2 vs 3×4+3 and rhythm-strip leads from the traces → px → mV and s at 500 Hz → overlay.
 """
 
 from __future__ import annotations
@@ -10,18 +11,24 @@ import time
 from dataclasses import dataclass, field
 from typing import Literal
 
+import cv2
 import numpy as np
 
+from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
 from digitize.layout import Layout, detect_layout
 from digitize.load import ImageSource, NoEcgFoundError, load_image
 from digitize.overlay import draw_overlay
 from digitize.preprocess import RectifyMethod, ink_layers, rectify
-from digitize.reconstruct import HIGHPASS_HZ, reconstruct
-from digitize.trace import RowTrace, TraceMethod, line_width_px, refine_path, trace_probability, viterbi_rows
+from digitize.reconstruct import reconstruct
+from digitize.trace import RUN_LEVEL, RowTrace, line_width_px, refine_path, trace_probability, viterbi_rows
 from ecg.record import DEFAULT_FS, EcgRecord
 
-DigitizeMethod = Literal["classical"]
+DigitizeMethod = Literal["classical", "unet"]
+DIGITIZE_METHODS: tuple[str, ...] = ("classical", "unet")
+
+GATE_LEVEL = 0.5
+"""U-Net probability above which an ink blob counts as trace (``method="unet"``)."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,8 @@ def digitize_image(
     rectify_method: RectifyMethod = "grid-lines",
     template: str | None = None,
     fs: float = DEFAULT_FS,
-    highpass_hz: float | None = HIGHPASS_HZ,
+    highpass_hz: float | None = None,
+    smooth: bool = True,
     page: int = 0,
 ) -> Digitization:
     """Digitize a photo, scan or export of a paper ECG.
@@ -80,8 +88,10 @@ def digitize_image(
     ----------
     source : path, bytes or ndarray
         The image (PNG, JPEG, TIFF, PDF page) or an RGB array.
-    method : {"classical"}
-        Trace segmentation: ``"classical"`` = ink darkness with the grid colour divided out.
+    method : {"classical", "unet"}
+        Trace segmentation: ``"classical"`` = ink darkness with the grid colour divided out; ``"unet"`` = the same
+        ink map with the blobs the trained segmenter (``models/trace_unet.onnx``) does not call trace removed.
+        The default is the better of the two on ``bench/digitize_eval.py``.
     rectify_method : {"grid-lines", "none"}
         Rotation/perspective correction (see :func:`digitize.preprocess.rectify`).
     template : str, optional
@@ -89,7 +99,10 @@ def digitize_image(
     fs : float
         Output sampling rate (Hz).
     highpass_hz : float or None
-        Baseline-wander high-pass cut-off (Hz); None keeps the drawn baseline.
+        Optional zero-phase baseline-wander high-pass cut-off (Hz). Off (None) by default: the record is faithful
+        to the paper, and ``analyze`` applies its own cleaning.
+    smooth : bool
+        Savitzky–Golay smoothing (10 ms, cubic: keeps QRS width and height).
     page : int
         PDF page (0-based).
 
@@ -98,8 +111,8 @@ def digitize_image(
     EcgInputError
         For unreadable or oversize images and images with no ECG.
     """
-    if method not in ("classical",):
-        raise ValueError(f"unknown digitize method {method!r}; valid methods: classical")
+    if method not in DIGITIZE_METHODS:
+        raise ValueError(f"unknown digitize method {method!r}; valid methods: {', '.join(DIGITIZE_METHODS)}")
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -114,15 +127,19 @@ def digitize_image(
     rectified = rectify(image, method=rectify_method)
     lap("rectify")
     layers = ink_layers(rectified.image, paper_mask=rectified.paper_mask)
-    prob = trace_probability(layers, method=_trace_method(method))
-    lap("segment")
     calibration = calibrate(layers.lines, paper_mask=rectified.paper_mask)
+    prob = trace_probability(layers, method="classical")
+    path_prob = None
+    if method == "unet":
+        path_prob = _unet_probability(rectified.image, calibration, rectified.paper_mask)
+    lap("segment")
     layout = detect_layout(prob, calibration, template=template)
     calibration = apply_pulses(calibration, list(layout.pulses))
     if calibration.source == "pulse":  # the scale changed: find the panels again with it
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
-    traces = extract_traces(prob, layout, calibration)
+    traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
+    layout = resolve_layout(layout, traces, calibration, forced=template is not None)
     lap("trace")
     record = reconstruct(
         traces,
@@ -130,6 +147,7 @@ def digitize_image(
         calibration,
         fs=fs,
         highpass_hz=highpass_hz,
+        smooth=smooth,
         meta={"source_file": str(source) if isinstance(source, (str,)) else "image"},
     )
     confidence, reasons = lead_confidences(traces, layout, calibration)
@@ -143,21 +161,54 @@ def digitize_image(
     )
 
 
-def _trace_method(method: str) -> TraceMethod:
-    return "classical"
+def _unet_probability(image: np.ndarray, calibration: Calibration, paper_mask: np.ndarray) -> np.ndarray:
+    from digitize.segment import default_segmenter
+
+    scale = float(np.sqrt(calibration.px_per_mm_x * calibration.px_per_mm_y))
+    prob = default_segmenter().probability(image, scale)
+    prob[~paper_mask] = 0.0
+    return prob
 
 
-def extract_traces(prob: np.ndarray, layout: Layout, calibration: Calibration) -> list[RowTrace]:
-    """One sub-pixel trace per layout row over the record's time span (calibration pulses masked out)."""
+def extract_traces(
+    prob: np.ndarray, layout: Layout, calibration: Calibration, *, path_prob: np.ndarray | None = None
+) -> list[RowTrace]:
+    """One sub-pixel trace per layout row over the record's time span (calibration pulses masked out).
+
+    ``prob`` is the sharp ink map the path runs on and the strokes are measured on. ``path_prob`` (the U-Net's
+    map), when given, removes the ink blobs the network does not call trace (grid, text, noise; see
+    :func:`trace_components`).
+    """
     margin = int(0.05 * calibration.px_per_s)
     x0 = max(0, int(np.floor(layout.x_origin)) - margin)
     x1 = min(prob.shape[1], int(np.ceil(layout.x_end)) + margin)
     if x1 - x0 < 8:
         raise NoEcgFoundError("no ECG found: the trace rows are too short to read")
-    blocked = [(int(p.x_start) - 3, int(np.ceil(p.x_end)) + 3) if p is not None else None for p in layout.pulses]
+    # The pulse's columns are ignored, but never past the time origin (some printers start the trace on the
+    # pulse's falling edge).
+    blocked = [
+        (int(p.x_start) - 3, min(int(np.ceil(p.x_end)) + 3, int(layout.x_origin) - 1)) if p is not None else None
+        for p in layout.pulses
+    ]
+    if path_prob is not None:
+        prob = prob * trace_components(prob, path_prob)
     paths = viterbi_rows(prob, layout.baselines, layout.row_spacing_px, (x0, x1), blocked=blocked)
     width = line_width_px(prob, paths[0], x0)
     return [refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px) for path in paths]
+
+
+def trace_components(prob: np.ndarray, unet_prob: np.ndarray) -> np.ndarray:
+    """Mask of the connected ink blobs (8-connected, ``prob ≥ RUN_LEVEL``) that the U-Net calls trace somewhere.
+
+    Whole blobs are kept or dropped: the network, run at ~3.5 px/mm, fades at the thin tips of QRS complexes, so
+    its map must not cut the sharp ink map pixel by pixel (measured: a pixel gate cost 8 dB on clean kit-dev
+    images); text, labels and specks that do not touch a trace are dropped.
+    """
+    count, labels = cv2.connectedComponents((prob >= RUN_LEVEL).astype(np.uint8), connectivity=8)
+    keep = np.zeros(count, dtype=bool)
+    keep[np.unique(labels[unet_prob >= GATE_LEVEL])] = True
+    keep[0] = False
+    return keep[labels]
 
 
 def lead_confidences(

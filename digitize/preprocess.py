@@ -91,8 +91,9 @@ def find_paper(image: np.ndarray) -> np.ndarray:
     """Boolean mask of the paper (the whole image for a flat scan or a render).
 
     The paper is the region around the image centre that keeps the centre's chromaticity (r, g, b divided by their
-    sum, which shading does not change) and at least half its brightness; a desk, a scanner lid or a dark
-    background differs in one or the other.
+    sum, which shading does not change) and at least half its brightness, or that is at least as bright and no
+    more tinted than the paper (a highlight washing the tint out); a desk, a scanner lid or a dark background
+    differs.
     """
     height, width = image.shape[:2]
     scale = min(1.0, 300.0 / max(height, width))
@@ -110,7 +111,23 @@ def find_paper(image: np.ndarray) -> np.ndarray:
     scaled = np.clip(distance / 0.1 * 255, 0, 255).astype(np.uint8)
     otsu, _ = cv2.threshold(scaled, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     limit = float(np.clip(otsu / 255 * 0.1, 0.012, 0.04))
-    mask = ((distance < limit) & (bright > 0.5 * ref_bright)).astype(np.uint8)
+    # A highlight washes the paper's tint out towards white: bright, near-neutral pixels are paper too.
+    neutral = np.linalg.norm(chroma - 1.0 / 3.0, axis=2)
+    washed = (bright >= 0.9 * ref_bright) & (neutral < max(limit, float(np.linalg.norm(ref_chroma - 1.0 / 3.0))))
+    mask = ((distance < limit) & (bright > 0.5 * ref_bright)) | washed
+    # Shading and colour casts vary the paper's colour across a photo: when the image border (the desk) differs
+    # clearly from the centre, whatever is nearer the paper's colour than the desk's counts as paper too.
+    border = np.concatenate([small[:3].reshape(-1, 3), small[-3:].reshape(-1, 3), small[:, :3].reshape(-1, 3),
+                             small[:, -3:].reshape(-1, 3)])
+    desk_chroma = np.median(border / (border.sum(axis=1, keepdims=True) + 1.0), axis=0)
+    desk_bright = float(np.median(border.max(axis=1)))
+    features = np.concatenate([4.0 * chroma, bright[..., None] / max(ref_bright, 1.0)], axis=2)
+    paper_ref = np.concatenate([4.0 * ref_chroma, [1.0]])
+    desk_ref = np.concatenate([4.0 * desk_chroma, [desk_bright / max(ref_bright, 1.0)]])
+    if np.linalg.norm(paper_ref - desk_ref) > 0.25:
+        nearer = np.linalg.norm(features - paper_ref, axis=2) < np.linalg.norm(features - desk_ref, axis=2)
+        mask |= nearer & (bright > 0.4 * ref_bright)
+    mask = mask.astype(np.uint8)
     full = np.ones((height, width), dtype=bool)
     if mask.mean() > 0.97:
         return full
@@ -358,7 +375,7 @@ def ink_layers(image: np.ndarray, *, paper_mask: np.ndarray | None = None) -> In
     background = cv2.dilate(small, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
     background = cv2.GaussianBlur(background, (0, 0), 3)
     background = cv2.resize(background, (width, height), interpolation=cv2.INTER_LINEAR)
-    smooth = cv2.GaussianBlur(image, (0, 0), 0.8)
+    smooth = cv2.GaussianBlur(image, (1, 5), sigmaX=0.1, sigmaY=0.8)  # vertical only: keeps steep strokes apart
     ratio = cv2.divide(smooth.astype(np.float32), np.maximum(background, 1).astype(np.float32))
     channels = cv2.split(ratio)
     brightest = cv2.max(cv2.max(channels[0], channels[1]), channels[2])

@@ -2,9 +2,11 @@
 
 Per lead panel: x → seconds from the layout's time origin, y → millivolts from the panel's own baseline (the
 median trace level, which is the isoelectric line for an ECG), linear interpolation onto the uniform grid, then a
-short Savitzky–Golay smoother (Savitzky & Golay 1964; 14 ms window, shorter than any QRS deflection, so QRS width is
-kept) and a zero-phase 0.5 Hz high-pass (forward–backward Butterworth: no phase shift, so no QRS widening) against
-baseline wander. Samples outside a lead's time window stay NaN.
+short Savitzky–Golay smoother (Savitzky & Golay 1964; 10 ms window, cubic, shorter than any QRS deflection, so QRS
+width and height are kept — see ``bench/digitize_eval.py --no-smooth``). The record stays faithful to the paper:
+no high-pass is applied unless asked for (``highpass_hz``, e.g. :data:`SUGGESTED_HIGHPASS_HZ`; a zero-phase
+forward–backward Butterworth, so no phase shift and no QRS widening), because ``analyze`` applies its own
+cleaning. Samples outside a lead's time window stay NaN.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from digitize.layout import Layout
 from digitize.trace import RowTrace
 from ecg.record import DEFAULT_FS, LEADS, EcgRecord
 
-SMOOTH_WINDOW_S = 0.014
+SMOOTH_WINDOW_S = 0.010
 """Savitzky–Golay window (s)."""
 
-HIGHPASS_HZ = 0.5
-"""Baseline-wander cut-off (Hz)."""
+EDGE_PX = 2.0
+"""Trace samples this close to a panel's ends (px) are not used: the pen jumps there to the next lead."""
+
+SUGGESTED_HIGHPASS_HZ = 0.5
+"""Baseline-wander cut-off (Hz) of the optional high-pass (off by default: the record keeps the drawn baseline)."""
 
 
 def reconstruct(
@@ -33,7 +38,7 @@ def reconstruct(
     *,
     fs: float = DEFAULT_FS,
     smooth: bool = True,
-    highpass_hz: float | None = HIGHPASS_HZ,
+    highpass_hz: float | None = None,
     meta: dict | None = None,
 ) -> EcgRecord:
     """Build the record from one :class:`RowTrace` per layout row.
@@ -51,13 +56,15 @@ def reconstruct(
     smooth : bool
         Apply the Savitzky–Golay smoother.
     highpass_hz : float or None
-        Zero-phase high-pass cut-off (Hz); None keeps the baseline as drawn.
+        Zero-phase high-pass cut-off (Hz); None (default) keeps the baseline as drawn.
     """
     n_samples = int(round(layout.duration_s * fs))
     signals = np.full((len(LEADS), n_samples), np.nan, dtype=np.float64)
     for panel in layout.panels:
         trace = traces[panel.row]
-        values = panel_signal(trace, panel.x_start, panel.x_end, layout.x_origin, calibration, fs)
+        pulse = layout.pulses[panel.row] if panel.row < len(layout.pulses) else None
+        skip = [(pulse.x_start - 3.0, min(pulse.x_end + 3.0, layout.x_origin - 1.0))] if pulse is not None else []
+        values = panel_signal(trace, panel.x_start, panel.x_end, layout.x_origin, calibration, fs, skip=skip)
         if values is None:
             continue
         start, samples = values
@@ -77,10 +84,24 @@ def reconstruct(
 
 
 def panel_signal(
-    trace: RowTrace, x_start: float, x_end: float, x_origin: float, calibration: Calibration, fs: float
+    trace: RowTrace,
+    x_start: float,
+    x_end: float,
+    x_origin: float,
+    calibration: Calibration,
+    fs: float,
+    *,
+    skip: Sequence[tuple[float, float]] = (),
+    edge_px: float = EDGE_PX,
 ) -> tuple[int, np.ndarray] | None:
-    """Samples (mV) of one panel on the uniform grid: ``(index of the first sample, values)``."""
-    inside = (trace.x >= x_start) & (trace.x < x_end)
+    """Samples (mV) of one panel on the uniform grid: ``(index of the first sample, values)``.
+
+    Trace samples within ``edge_px`` of the panel's ends (where the pen jumps to the next lead) and inside the
+    ``skip`` column ranges (the calibration pulse) are left out; the nearest kept value is held over them.
+    """
+    inside = (trace.x >= x_start + edge_px) & (trace.x < x_end - edge_px)
+    for lo, hi in skip:
+        inside &= (trace.x < lo) | (trace.x > hi)
     if inside.sum() < 4:
         return None
     x = trace.x[inside].astype(np.float64)
@@ -99,7 +120,7 @@ def panel_signal(
 
 
 def clean_segment(
-    values: np.ndarray, fs: float, *, smooth: bool = True, highpass_hz: float | None = HIGHPASS_HZ
+    values: np.ndarray, fs: float, *, smooth: bool = True, highpass_hz: float | None = None
 ) -> np.ndarray:
     """Savitzky–Golay smoothing and zero-phase high-pass of one contiguous segment (mV)."""
     out = np.asarray(values, dtype=np.float64)

@@ -20,14 +20,23 @@ def digitize_command(
     out: Annotated[Path, typer.Option("-o", "--out", help="Output file (.csv/.edf/.hea/.json) or folder.")],
     fmt: Annotated[str, typer.Option("--format", help="Format for a folder OUT: csv, edf, hea, json.")] = "csv",
     overlay: Annotated[bool, typer.Option("--overlay", help="Also write NAME_overlay.png per record.")] = False,
-    method: Annotated[str, typer.Option("--method", help="Trace segmentation method.")] = "classical",
+    method: Annotated[
+        str, typer.Option("--method", help="Trace segmentation: classical (default) or unet (models/trace_unet.onnx).")
+    ] = "classical",
     layout: Annotated[
         str | None, typer.Option("--layout", help="Force a layout (3x4, 3x4+1, 3x4+3, 6x2, 12x1).")
     ] = None,
+    highpass: Annotated[
+        float | None,
+        typer.Option("--highpass", metavar="HZ", help="Optional zero-phase high-pass cut-off (Hz); off by default."),
+    ] = None,
 ) -> None:
     """Digitize paper ECG images into 12-lead records at 500 Hz."""
-    from digitize.pipeline import digitize_image
+    from digitize.pipeline import DIGITIZE_METHODS, digitize_image
     from ecg.io import write_record
+
+    if method not in DIGITIZE_METHODS:
+        fail(f"unknown method {method!r}; use one of: {', '.join(DIGITIZE_METHODS)}")
 
     images = _collect_images(inputs)
     if not images:
@@ -44,7 +53,7 @@ def digitize_command(
     for image in progress(images, len(images), "digitizing"):
         target = out / (image.stem + suffix) if to_folder else out
         try:
-            result = digitize_image(image, method=method, template=layout)
+            result = digitize_image(image, method=method, template=layout, highpass_hz=highpass or None)
         except EcgInputError as exc:
             if len(images) == 1:
                 raise

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from digitize.preprocess import InkLayers
-from digitize.trace import refine_path, trace_probability, viterbi_rows
+from digitize.trace import line_width_px, refine_path, trace_probability, viterbi_rows
 
 
 def _draw(width: int, height: int, curves: list[np.ndarray], thickness: int = 2) -> np.ndarray:
@@ -29,7 +29,7 @@ def test_crossing_traces_are_kept_apart():
     prob = _draw(width, 300, [upper, lower])
     paths = viterbi_rows(prob, [100, 200], 100.0, (0, width))
     first = refine_path(prob, paths[0], 0, line_px=2.0, reach_px=150)
-    error = np.abs(first.y - np.repeat(upper, 2))
+    error = np.abs(first.y - np.interp(first.x, xs, upper))
     crossing = np.abs(first.x - 300) < 8
     assert np.max(error[~crossing]) <= 2.5
     assert np.max(error[crossing]) <= 8  # row 1 never follows the neighbour's spike (its tip is 40 px away)
@@ -48,7 +48,7 @@ def test_gap_is_bridged_and_marked():
     trace = refine_path(prob, path, 0, line_px=2.0)
     gap = (trace.x > 185) & (trace.x < 215)
     assert not trace.on_ink[gap].any() and trace.on_ink[~gap & ((trace.x < 170) | (trace.x > 230))].all()
-    assert np.max(np.abs(trace.y[~gap] - np.repeat(ys, 2)[~gap])) < 2.0
+    assert np.max(np.abs(trace.y[~gap] - np.interp(trace.x, np.arange(width), ys)[~gap])) < 2.0
 
 
 def test_text_below_the_trace_is_ignored():
@@ -83,3 +83,23 @@ def test_unknown_trace_method():
     layers = InkLayers(np.zeros((10, 10), np.float32), np.zeros((10, 10), np.float32))
     with pytest.raises(ValueError, match="classical"):
         trace_probability(layers, method="unet-v9")
+
+
+@pytest.mark.parametrize("thickness", [1, 2, 3])
+def test_narrow_qrs_keeps_its_apexes(thickness):
+    """An R wave 6 px wide and 120 px tall, then an S wave (a 70 ms QRS at 200 dpi): both apexes within 1 px (one
+    sample per column would cut them: a steep stroke covers many rows of one column)."""
+    width = 400
+    xs = np.arange(width, dtype=float)
+    knots_x = [0, 194, 197, 200, 203, 206, 208, 400]
+    knots_y = [200, 200, 140, 80, 160, 230, 200, 200]
+    ys = np.interp(xs, knots_x, knots_y)
+    prob = _draw(width, 300, [ys], thickness=thickness)
+    path = viterbi_rows(prob, [200], 150.0, (0, width))[0]
+    line = line_width_px(prob, path, 0)
+    trace = refine_path(prob, path, 0, line_px=line, reach_px=150)
+    assert abs(trace.y.min() - 80) <= 1.0
+    assert abs(trace.y.max() - 230) <= 1.0
+    assert np.all(np.diff(trace.x) > 0)
+    flat = (trace.x < 190) | (trace.x > 212)
+    assert np.max(np.abs(trace.y[flat] - 200)) <= 1.0
