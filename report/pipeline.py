@@ -188,8 +188,12 @@ class Pipeline:
                 fusion.threshold if fusion else None,
             ),
         )
-        saliency = self._saliency(image, classification) if classification is not None else None
         timings["crosscheck"] = time.perf_counter() - t0
+        saliency = None
+        if self.saliency and classification is not None:
+            t0 = time.perf_counter()
+            saliency = self._saliency(image, classification)
+            timings["saliency"] = time.perf_counter() - t0
 
         quality = good_leads = None
         if digitization is not None:

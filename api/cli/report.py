@@ -21,7 +21,9 @@ def report_command(
     age: Annotated[int | None, typer.Option("--age", help="Age in years.")] = None,
     sex: Annotated[str | None, typer.Option("--sex", help="M or F (selects the long-QTc limit).")] = None,
     paper: Annotated[str, typer.Option("--paper", help="a4 or letter (landscape).")] = "a4",
-    saliency: Annotated[bool, typer.Option("--saliency/--no-saliency", help="Add the occlusion map.")] = True,
+    saliency: Annotated[
+        bool, typer.Option("--saliency/--no-saliency", help="Add the occlusion saliency map (10–30 s more).")
+    ] = False,
     models: Annotated[Path | None, typer.Option("--models", help="Folder of the ONNX models.")] = None,
 ) -> None:
     """Digitize, measure, classify, cross-check and write the report (PDF, optionally JSON)."""
