@@ -22,8 +22,17 @@ from analyze.rhythm import p_wave_consistency
 from ecg.record import LEADS, EcgRecord
 
 INTERVAL_KEYS = (
-    "heart_rate_bpm", "rr_mean_ms", "rr_sdnn_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms",
-    "p_axis_deg", "qrs_axis_deg", "t_axis_deg",
+    "heart_rate_bpm",
+    "rr_mean_ms",
+    "rr_sdnn_ms",
+    "pr_ms",
+    "qrs_ms",
+    "qt_ms",
+    "qtc_bazett_ms",
+    "qtc_fridericia_ms",
+    "p_axis_deg",
+    "qrs_axis_deg",
+    "t_axis_deg",
 )
 """The headline measurements, in the order of the JSON output (ms / bpm / degrees)."""
 
@@ -127,8 +136,14 @@ def measure(record: EcgRecord, *, method: Method = "spatial") -> Measurements:
 
 
 def _assemble(
-    record: EcgRecord, clean: np.ndarray, beats: Beats, median: MedianBeats, full_band: MedianBeats, fid: Fiducials,
-    rr: np.ndarray, method: str,
+    record: EcgRecord,
+    clean: np.ndarray,
+    beats: Beats,
+    median: MedianBeats,
+    full_band: MedianBeats,
+    fid: Fiducials,
+    rr: np.ndarray,
+    method: str,
 ) -> Measurements:
     """Intervals from the fiducials; axes and amplitudes from the high-pass-only median beats (``full_band``)."""
     fs = record.fs
@@ -203,16 +218,50 @@ def _rr_irregularity(rr: np.ndarray, dominant: np.ndarray) -> float | None:
 
     Successive differences that involve an ectopic (non-dominant) beat are left out, so premature beats with their
     compensatory pauses do not make a sinus rhythm look irregular; all differences are used when fewer than three
-    remain. ``None`` with fewer than 4 beats.
+    remain. Where morphology does not tell the ectopic beats apart (one lead read, an ectopic QRS resembling the
+    dominant one, e.g. bigeminy in an LBBB), beats with the timing of :func:`premature_by_timing` (at least two) are
+    left out as well, but only when what remains is clearly regular (< :data:`REGULAR_AFTER_ECTOPICS`):
+    fibrillation gives such pairs by chance and stays irregular. ``None`` with fewer than 4 beats.
     """
     if len(rr) < 3:
         return None
+    by_morphology = _irregularity_without(rr, dominant)
+    premature = premature_by_timing(rr)
+    if premature.sum() < 2:  # one short-long pair happens by chance in fibrillation
+        return by_morphology
+    by_timing = _irregularity_without(rr, dominant & ~premature)
+    return by_timing if by_timing < REGULAR_AFTER_ECTOPICS else by_morphology
+
+
+REGULAR_AFTER_ECTOPICS = 0.04
+"""Irregularity below which the RR left after removing premature beats counts as a regular underlying rhythm."""
+
+
+def _irregularity_without(rr: np.ndarray, regular: np.ndarray) -> float:
     diffs = np.abs(np.diff(rr))
-    clean = dominant[:-2] & dominant[1:-1] & dominant[2:]  # the three beats of each RR pair
+    clean = regular[:-2] & regular[1:-1] & regular[2:]  # the three beats of each RR pair
     if clean.sum() >= 3:
         diffs = diffs[clean]
-        rr = rr[dominant[:-1] & dominant[1:]]
+        rr = rr[regular[:-1] & regular[1:]]
     return float(np.median(diffs) / np.median(rr))
+
+
+def premature_by_timing(rr: np.ndarray, *, early: float = 0.9, pause_tolerance: float = 0.05) -> np.ndarray:
+    """Beats (``len(rr) + 1`` flags) that come early and are followed by a full compensatory pause.
+
+    Beat *i* ends ``rr[i-1]`` and starts ``rr[i]``; it is flagged when ``rr[i-1] < early · median``,
+    ``rr[i] > median`` and ``rr[i-1] + rr[i]`` is within ``pause_tolerance`` of two median RR (the sinus node is not
+    reset: the signature of a ventricular premature beat). Fibrillation gives such pairs only by chance, so the
+    rest of its RR sequence stays irregular.
+    """
+    flags = np.zeros(len(rr) + 1, dtype=bool)
+    if len(rr) < 3:
+        return flags
+    median = float(np.median(rr))
+    before, after = rr[:-1], rr[1:]
+    pause = np.abs(before + after - 2 * median) <= pause_tolerance * 2 * median
+    flags[1:-1] = (before < early * median) & (after > median) & pause
+    return flags
 
 
 def _pr_levels(median: MedianBeats, qrs_on: int | None) -> np.ndarray:

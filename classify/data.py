@@ -125,6 +125,10 @@ def _render_one(job: RenderJob) -> dict | None:
     from ecg.errors import EcgInputError
     from ecg.io import read_record
 
+    image_path = Path(job.image_path)
+    beats_path = image_path.with_suffix(".beats.json")
+    if image_path.exists() and beats_path.exists() and json.loads(beats_path.read_text()).get("seed") == job.seed:
+        return {**job.row, "image": image_path.name, "beats": beats_path.name}  # rendered by an earlier run
     try:
         record = read_record(job.record_path, fs=500.0)
         if job.rhythm:
@@ -137,9 +141,7 @@ def _render_one(job: RenderJob) -> dict | None:
         size = (round(image_bgr.shape[1] * scale), round(image_bgr.shape[0] * scale))
         image_bgr = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA)
         boxes = boxes * scale
-    image_path = Path(job.image_path)
     cv2.imwrite(str(image_path), image_bgr, [cv2.IMWRITE_JPEG_QUALITY, 92])
-    beats_path = image_path.with_suffix(".beats.json")
     beats_path.write_text(json.dumps({"boxes": np.round(boxes, 1).tolist(), "seed": job.seed}))
     return {**job.row, "image": image_path.name, "beats": beats_path.name}
 

@@ -27,16 +27,12 @@ def _to_float(pixels: np.ndarray) -> np.ndarray:
 
 
 class _Cached(Dataset):
-    def __init__(
-        self, manifest: pd.DataFrame, cache_dir: str | Path, *, augment: bool = False, seed: int = 0
-    ) -> None:
+    def __init__(self, manifest: pd.DataFrame, cache_dir: str | Path, *, augment: bool = False, seed: int = 0) -> None:
         self.rows = manifest.reset_index(drop=True)
         self.paths = [cache_path(cache_dir, p) for p in self.rows["image"]]
         missing = [p for p in self.paths if not p.exists()]
         if missing:
-            raise FileNotFoundError(
-                2, f"{len(missing)} cached inputs missing (run classify.prepare)", str(missing[0])
-            )
+            raise FileNotFoundError(2, f"{len(missing)} cached inputs missing (run classify.prepare)", str(missing[0]))
         self.augment = augment
         self.seed = seed
         self.epoch = 0
@@ -54,9 +50,7 @@ class _Cached(Dataset):
 class TiledDataset(_Cached):
     """``(tiles float (3, 224, 224), multi-hot target (10,))`` per image."""
 
-    def __init__(
-        self, manifest: pd.DataFrame, cache_dir: str | Path, *, augment: bool = False, seed: int = 0
-    ) -> None:
+    def __init__(self, manifest: pd.DataFrame, cache_dir: str | Path, *, augment: bool = False, seed: int = 0) -> None:
         super().__init__(manifest, cache_dir, augment=augment, seed=seed)
         self.targets = np.array([tiled_target(labels) for labels in self.rows["tiled_labels"]], dtype=np.float32)
 
@@ -113,9 +107,7 @@ class BeatCropDataset(_Cached):
     are held in memory (≈ 12 KB each; ~0.6 GB for 2,000 images × 24 crops).
     """
 
-    def __init__(
-        self, manifest: pd.DataFrame, cache_dir: str | Path, *, augment: bool = False, seed: int = 0
-    ) -> None:
+    def __init__(self, manifest: pd.DataFrame, cache_dir: str | Path, *, augment: bool = False, seed: int = 0) -> None:
         manifest = manifest[manifest["fusion_label"].notna()]
         super().__init__(manifest, cache_dir, augment=augment, seed=seed)
         labels = self.rows["fusion_label"].astype(np.float32).to_numpy()

@@ -131,9 +131,7 @@ def explain(classifier: Classifier, image: np.ndarray, result: ClassificationRes
     prepared = classifier.prepare(image)
     shape = image.shape[:2]
     labels = result.tiled.labels or (max(result.tiled.probabilities, key=result.tiled.probabilities.get),)
-    maps = [
-        _to_input(m, prepared["tiled"], shape) for m in tiled_saliency(classifier, prepared["tiled"].image, labels)
-    ]
+    maps = [_to_input(m, prepared["tiled"], shape) for m in tiled_saliency(classifier, prepared["tiled"].image, labels)]
     view = prepared["detector"]
     boxes = view.boxes_from_input(np.array([b.box for b in result.fusion.beats], dtype=np.float32).reshape(-1, 4))
     beats = tuple(

@@ -159,9 +159,7 @@ def export_fusion(model: FusionNet, path: Path, *, weights: str = "float16") -> 
         store_weights_fp16(path)
     with torch.no_grad():
         expected = wrapper(image, beats, mask).numpy()
-    got = check_session(path).run(None, {"image": image.numpy(), "beats": beats.numpy(), "beat_mask": mask.numpy()})[
-        0
-    ]
+    got = check_session(path).run(None, {"image": image.numpy(), "beats": beats.numpy(), "beat_mask": mask.numpy()})[0]
     return {"max_abs_diff": max_abs_diff(expected, got)}
 
 
@@ -223,9 +221,7 @@ def _manifest_data(config: dict) -> dict[str, Any]:
     return data
 
 
-def _entry(
-    name: str, path: Path, config: dict, metrics: dict, check: dict, weights: str, **fields: Any
-) -> ModelEntry:
+def _entry(name: str, path: Path, config: dict, metrics: dict, check: dict, weights: str, **fields: Any) -> ModelEntry:
     sha = sha256_file(path)
     date = dt.date.today().isoformat()
     return ModelEntry(

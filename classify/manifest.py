@@ -141,3 +141,19 @@ def verified_entry(models_dir: str | Path, name: str) -> tuple[ModelEntry, Path]
             "the file is corrupt or was replaced (re-export it, or restore the shipped file)"
         )
     return entry, path
+
+
+def verify_models(models_dir: str | Path | None = None) -> list[str]:
+    """Check the sha256 of every model file listed in the manifest that exists on disk; the names checked.
+
+    A missing file is not an error here (the service may run without classifiers); a present file whose checksum
+    differs raises `ModelIntegrityError` naming the file, the expected and the actual sha256. Used before the service
+    starts so a tampered or corrupted model stops it with one clear line.
+    """
+    models_dir = Path(models_dir or DEFAULT_MODELS_DIR)
+    checked = []
+    for name, entry in read_manifest(models_dir).items():
+        if (models_dir / entry.file).exists():
+            verified_entry(models_dir, name)
+            checked.append(name)
+    return checked

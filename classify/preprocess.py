@@ -43,9 +43,7 @@ def map_boxes(boxes: np.ndarray, homography: np.ndarray) -> np.ndarray:
     if len(boxes) == 0 or np.allclose(homography, np.eye(3)):
         return boxes.astype(np.float32)
     x0, y0, x1, y1 = boxes.T
-    corners = np.stack(
-        [np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1)], 1
-    )
+    corners = np.stack([np.stack([x0, y0], 1), np.stack([x1, y0], 1), np.stack([x0, y1], 1), np.stack([x1, y1], 1)], 1)
     points = np.concatenate([corners, np.ones((*corners.shape[:2], 1))], axis=2) @ homography.T
     points = points[..., :2] / points[..., 2:3]
     return np.concatenate([points.min(axis=1), points.max(axis=1)], axis=1).astype(np.float32)

@@ -169,9 +169,7 @@ class Classifier:
         keep = scores >= self.beat_threshold
         boxes = boxes_from_canvas(boxes[keep], image.shape[:2])
         order = np.argsort(-scores[keep], kind="stable")
-        return tuple(
-            Beat(tuple(round(float(v), 1) for v in boxes[i]), round(float(scores[keep][i]), 4)) for i in order
-        )
+        return tuple(Beat(tuple(round(float(v), 1) for v in boxes[i]), round(float(scores[keep][i]), 4)) for i in order)
 
     def fusion_probabilities(self, global_inputs: np.ndarray, crops: np.ndarray, masks: np.ndarray) -> np.ndarray:
         """Abnormal probabilities ``(B,)`` for ``uint8`` global images, ``uint8`` crops and float masks."""
@@ -196,9 +194,7 @@ class Classifier:
         probabilities = self.tiled_probabilities(rgb_tiles(prepared["tiled"].image)[None])[0]
         tiled = TiledResult(
             probabilities={c: round(float(p), 4) for c, p in zip(TILED_CLASSES, probabilities, strict=True)},
-            labels=tuple(
-                c for c, p in zip(TILED_CLASSES, probabilities, strict=True) if p >= self.tiled_thresholds[c]
-            ),
+            labels=tuple(c for c, p in zip(TILED_CLASSES, probabilities, strict=True) if p >= self.tiled_thresholds[c]),
             thresholds=dict(self.tiled_thresholds),
         )
         view = prepared["detector"]
@@ -209,8 +205,7 @@ class Classifier:
         abnormal = float(self.fusion_probabilities(glob[None], crops[None], mask[None])[0])
         in_input = view.boxes_to_input(boxes)
         beats = tuple(
-            Beat(tuple(round(float(v), 1) for v in box), beat.score)
-            for box, beat in zip(in_input, beats, strict=True)
+            Beat(tuple(round(float(v), 1) for v in box), beat.score) for box, beat in zip(in_input, beats, strict=True)
         )
         fusion = FusionResult(
             abnormal_probability=round(abnormal, 4),

@@ -24,6 +24,7 @@ from classify.training import (
     TimeBudget,
     command_line,
     common_arguments,
+    init_weights,
     load_checkpoint,
     load_splits,
     save_checkpoint,
@@ -75,6 +76,7 @@ def main(argv: list[str] | None = None) -> dict:
     log.info("train %d images, val %d images", len(train_set), len(val_set))
 
     model = beat_detector(backbone=args.backbone)
+    init_weights(model, args.init_from, log)
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=args.lr, weight_decay=1e-4)
     checkpoint = args.out / "checkpoint.pt"
     modules = {"model": model, "optimizer": optimizer}

@@ -35,6 +35,7 @@ from classify.training import (
     TimeBudget,
     command_line,
     common_arguments,
+    init_weights,
     load_checkpoint,
     load_splits,
     save_checkpoint,
@@ -136,9 +137,7 @@ def run_phase(
         train_set.epoch = state.epoch
         model.train()
         losses = []
-        for batch in _batches(
-            train_set, batch_size, shuffle=True, seed=args.seed + state.epoch, workers=args.workers
-        ):
+        for batch in _batches(train_set, batch_size, shuffle=True, seed=args.seed + state.epoch, workers=args.workers):
             lr = set_cosine_lr(optimizer, args.lr, budget.fraction)
             logits, labels = _forward(phase, model, batch)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels)
@@ -202,6 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
     log = setup_run(args, "fusion")
     splits, cache_dir = load_splits(args)
     model = fusion_net()
+    init_weights(model, args.init_from, log)
     checkpoint = args.out / "checkpoint.pt"
     saved_phase = None
     if args.resume and checkpoint.exists():

@@ -25,6 +25,7 @@ from classify.training import (
     TimeBudget,
     command_line,
     common_arguments,
+    init_weights,
     load_checkpoint,
     load_splits,
     save_checkpoint,
@@ -74,6 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
 
     model = tiled_resnet(depth=args.depth)
+    init_weights(model, args.init_from, log)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     checkpoint = args.out / "checkpoint.pt"
@@ -120,9 +122,7 @@ def main(argv: list[str] | None = None) -> dict:
                 "elapsed_s": budget.elapsed_s,
             }
         )
-        log.info(
-            "epoch %d done: train loss %.4f, val mean AUROC %.4f", state.epoch, np.mean(losses or [np.nan]), score
-        )
+        log.info("epoch %d done: train loss %.4f, val mean AUROC %.4f", state.epoch, np.mean(losses or [np.nan]), score)
         if update_best(state, score):
             torch.save(model.state_dict(), args.out / "best.pt")
         state.epoch += 1

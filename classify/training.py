@@ -36,9 +36,7 @@ def common_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--cache-dir", type=Path, default=None, help="cached inputs (default: <manifest dir>/cache)")
     parser.add_argument("--out", required=True, type=Path, help="run folder (logs, checkpoints, metrics)")
     parser.add_argument("--time-budget-min", type=float, default=30.0, help="stop training after this many minutes")
-    parser.add_argument(
-        "--epochs", type=int, default=100, help="upper bound on epochs (the budget usually ends first)"
-    )
+    parser.add_argument("--epochs", type=int, default=100, help="upper bound on epochs (the budget usually ends first)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
@@ -47,7 +45,54 @@ def common_arguments(description: str) -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints")
     parser.add_argument("--resume", action="store_true", help="continue from <out>/checkpoint.pt")
     parser.add_argument("--limit", type=int, default=0, help="use only the first N images per split (smoke tests)")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="start from the weights of an earlier run (its model.pt or best.pt) instead of random ones",
+    )
     return parser
+
+
+def init_weights(model: torch.nn.Module, path: Path | None, log: logging.Logger) -> None:
+    """Load the weights of an earlier run (``model.pt`` with a ``state_dict`` entry, or a bare state dict).
+
+    When the saved network is a different one, the tensors whose names end alike and whose shapes agree are
+    transferred (:func:`transferable`): e.g. the fusion net's beat encoder ``local.body.layer1…`` into the tiled
+    ResNet's ``backbone.layer1…``; the rest keep their random initialisation.
+    """
+    if path is None:
+        return
+    payload = torch.load(path, map_location="cpu", weights_only=False)
+    state = payload.get("state_dict", payload) if isinstance(payload, dict) else payload
+    try:
+        model.load_state_dict(state)
+        log.info("initialised from %s", path)
+        return
+    except RuntimeError:
+        pass
+    matched = transferable(model.state_dict(), state)
+    if not matched:
+        raise ValueError(f"{path}: no tensor of the saved network fits this one")
+    model.load_state_dict(matched, strict=False)
+    log.info("initialised %d of %d tensors from %s (partial transfer)", len(matched), len(model.state_dict()), path)
+
+
+def transferable(own: dict[str, torch.Tensor], saved: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Saved tensors for ``own``'s names: same name after dropping each side's leading dotted part(s), same shape;
+    among several candidates the one with the shortest name, if only one is shortest."""
+    matched = {}
+    for name, tensor in own.items():
+        parts = name.split(".")
+        for cut in range(1, len(parts)):
+            suffix = "." + ".".join(parts[cut:])
+            candidates = [k for k in saved if k.endswith(suffix) and saved[k].shape == tensor.shape]
+            if candidates:
+                depth = [k.count(".") for k in candidates]
+                if depth.count(min(depth)) == 1:
+                    matched[name] = saved[candidates[depth.index(min(depth))]]
+                break
+    return matched
 
 
 def seed_everything(seed: int) -> None:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from analyze.beats import MedianBeats
-from analyze.measure import _rr_irregularity
+from analyze.measure import _irregularity_without, _rr_irregularity, premature_by_timing
 from analyze.morphology import lead_morphology
 from ecg.record import LEADS
 
@@ -54,7 +54,7 @@ def test_irregularity_ignores_premature_beats_and_compensatory_pauses():
     dominant = np.ones(len(rr) + 1, dtype=bool)
     dominant[[3, 8]] = False  # the premature (ectopic) beats ending RR 0.6
     assert _rr_irregularity(rr, dominant) == pytest.approx(0.0)
-    assert _rr_irregularity(rr, np.ones(len(rr) + 1, dtype=bool)) > 0.3  # counted, they look irregular
+    assert _irregularity_without(rr, np.ones(len(rr) + 1, dtype=bool)) > 0.3  # counted, they look irregular
 
 
 def test_irregularity_of_an_irregular_rhythm_and_of_too_few_beats():
@@ -62,3 +62,23 @@ def test_irregularity_of_an_irregular_rhythm_and_of_too_few_beats():
     rr = rng.uniform(0.5, 1.1, 20)
     assert _rr_irregularity(rr, np.ones(21, dtype=bool)) > 0.2
     assert _rr_irregularity(rr[:2], np.ones(3, dtype=bool)) is None
+
+
+def test_bigeminy_with_dominant_looking_ectopics_is_not_irregular():
+    """Premature beats with full compensatory pauses, not told apart by morphology (one lead read)."""
+    rr = np.array([0.72, 0.72, 0.72, 0.54, 0.90, 0.72, 0.49, 0.95, 0.64, 0.81, 0.72, 0.72])
+    every_beat = np.ones(len(rr) + 1, dtype=bool)
+    assert _rr_irregularity(rr, every_beat) < 0.03
+    flagged = premature_by_timing(rr)
+    assert np.flatnonzero(flagged).tolist() == [4, 7, 9]
+
+
+def test_fibrillation_stays_irregular_after_the_timing_rule():
+    """On random (fibrillation-like) RR sequences the timing rule almost never applies."""
+    rng = np.random.default_rng(1)
+    every_beat = np.ones(16, dtype=bool)
+    changed = 0
+    for _ in range(500):
+        rr = rng.uniform(0.45, 1.05, 15)
+        changed += _rr_irregularity(rr, every_beat) != _irregularity_without(rr, every_beat)
+    assert changed <= 5

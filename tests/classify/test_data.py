@@ -75,3 +75,9 @@ def test_render_and_cache_one_record(tmp_path):
         assert data["tiles"].shape == (3, 224, 224) and data["canvas"].shape == (3, 384, 512)
         assert len(data["canvas_boxes"]) == len(boxes) and data["crop_mask"].sum() == min(len(boxes), 24)
     assert build_cache(manifest, tmp_path / "cache") == 0  # already there
+    image_path = Path(manifest.loc[0, "image"])
+    written = image_path.stat().st_mtime_ns
+    render_dataset(table, tmp_path, renders_per_record=2, seed=3, distort="none", max_side=900)  # one more render
+    again = read_manifest(tmp_path / "manifest.csv")
+    assert len(again) == 2 and again.loc[0, "image"] == str(image_path)
+    assert image_path.stat().st_mtime_ns == written  # the first render was kept, not redone

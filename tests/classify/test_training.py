@@ -129,3 +129,49 @@ def test_train_tiled_writes_thresholds_and_metrics_and_resumes(tmp_path):
     second = train_tiled.main([*args[:-4], "--epochs", "2", "--time-budget-min", "5", "--resume"])
     assert second["epochs"] == 2 and second["steps"] > first["steps"]
     assert len(second["history"]) == 2
+
+
+def test_init_from_loads_an_earlier_runs_weights(tmp_path):
+    """``--init-from`` starts from another run's ``model.pt``: before any step the weights equal the saved ones."""
+    import logging
+
+    import torch
+
+    from classify.models import tiled_resnet
+    from classify.training import init_weights
+
+    trained = tiled_resnet()
+    torch.save({"state_dict": trained.state_dict(), "config": {}}, tmp_path / "model.pt")
+    torch.save(trained.state_dict(), tmp_path / "best.pt")
+    for path in (tmp_path / "model.pt", tmp_path / "best.pt"):
+        fresh = tiled_resnet()
+        assert not torch.equal(fresh.backbone.fc.weight, trained.backbone.fc.weight)
+        init_weights(fresh, path, logging.getLogger("test"))
+        pairs = zip(fresh.state_dict().values(), trained.state_dict().values(), strict=True)
+        assert all(torch.equal(a, b) for a, b in pairs)
+
+
+def test_init_from_a_fusion_run_transfers_its_beat_encoder_into_the_tiled_resnet(tmp_path):
+    """The fusion net's ResNet-18 beat encoder (``local.body.*``) seeds the tiled ResNet's backbone; the 10-class head,
+    which has no counterpart, stays random; a network with nothing in common is refused."""
+    import logging
+
+    import pytest
+    import torch
+
+    from classify.models import fusion_net, tiled_resnet
+    from classify.training import init_weights
+
+    fusion = fusion_net()
+    torch.save({"state_dict": fusion.state_dict()}, tmp_path / "fusion.pt")
+    tiled = tiled_resnet()
+    head_before = tiled.backbone.fc.weight.clone()
+    init_weights(tiled, tmp_path / "fusion.pt", logging.getLogger("test"))
+    assert torch.equal(tiled.backbone.conv1.weight, fusion.local.body.conv1.weight)
+    assert torch.equal(tiled.backbone.bn1.running_var, fusion.local.body.bn1.running_var)
+    assert torch.equal(tiled.backbone.layer4[1].conv2.weight, fusion.local.body.layer4[1].conv2.weight)
+    assert torch.equal(tiled.backbone.fc.weight, head_before)
+
+    torch.save({"state_dict": {"other.weight": torch.zeros(3, 3)}}, tmp_path / "unrelated.pt")
+    with pytest.raises(ValueError, match="no tensor"):
+        init_weights(tiled_resnet(), tmp_path / "unrelated.pt", logging.getLogger("test"))

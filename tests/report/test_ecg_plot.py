@@ -57,3 +57,24 @@ def test_missing_lead_is_left_blank(tmp_path, sample_record_path):
     dark_missing = (image.min(axis=2) < 80).sum()
     dark_full = (full.min(axis=2) < 80).sum()
     assert dark_missing < dark_full  # less ink: the V1 window is empty
+
+
+def test_grid_on_page_one_of_the_report_is_true_millimetres(tmp_path, sample_record_path):
+    """The same check on page 1 of a real report PDF (A4), where the ECG shares the page with text."""
+    from pathlib import Path
+
+    from report.pdf import MARGIN_MM, write_pdf
+    from report.pipeline import Pipeline
+
+    result = Pipeline(Path("/nonexistent-models")).run(sample_record_path)  # classifiers unavailable: still a report
+    pdf = pdfium.PdfDocument(str(write_pdf(result, tmp_path / "report.pdf")))
+    image = np.asarray(pdf[0].render(scale=DPI / 72).to_pil().convert("RGB")).astype(float)
+    grid = np.clip(image[..., 0] - image[..., 1], 0, None)
+    bottom = int(image.shape[0] - (MARGIN_MM + 9) * DPI / 25.4)  # lower edge of the ECG area
+    band = grid[bottom - 60 : bottom - 20]
+    major = _line_positions(np.sort(band, axis=0)[-5])
+    spacing = np.diff(major)
+    spacing = spacing[spacing > 30]
+    assert len(spacing) >= 40
+    assert np.median(spacing) == 50.0
+    assert np.all(np.abs(spacing - 50.0) <= 1.0)
