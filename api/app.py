@@ -4,6 +4,10 @@
 
 Start-up builds everything once (models load once per process, or once per Ray worker with
 ``ECGSCREEN_RAY_ADDRESS``); shutdown lets running jobs finish while queued ones wait in the store for the next start.
+
+A model file whose sha256 differs from the manifest stops start-up (``ModelIntegrityError``); with
+``ECGSCREEN_REQUIRE_MODELS=false`` the service starts without classifiers instead and ``/readyz`` answers 503 with
+the integrity message. Faults map to clear answers: disk full → 507, job database locked → 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ from api.deps import Services
 from api.jobs import PipelineLike
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from api.routers import health, page, reports, stages
-from api.runner import Executor, LocalExecutor, Runner
-from api.store import Job, open_store
+from api.runner import Executor, LocalExecutor, Runner, is_disk_full
+from api.store import Job, StoreBusyError, open_store
 from api.webhook import WebhookSender
+from classify.manifest import ModelIntegrityError
 from ecg.errors import EcgInputError
 
 log = get_logger()
@@ -40,6 +45,25 @@ def default_pipeline(settings: Settings) -> PipelineLike:
     from report.pipeline import Pipeline
 
     return Pipeline(settings.models_dir, saliency=settings.saliency, threads=settings.threads)
+
+
+def _pipeline_or_refusal(
+    app: FastAPI, settings: Settings, factory: Callable[[Settings], PipelineLike]
+) -> PipelineLike:
+    """Build the pipeline; on a corrupt model file raise, or (``require_models=false``) run without classifiers."""
+    app.state.model_integrity_error = None
+    try:
+        return factory(settings)
+    except ModelIntegrityError as exc:
+        log.error("model integrity check failed", extra={"reason": str(exc)})
+        if settings.require_models:
+            raise
+        app.state.model_integrity_error = str(exc)
+        from report.pipeline import Pipeline
+
+        pipeline = Pipeline(settings.data_dir / "no-models", saliency=False, threads=settings.threads)
+        pipeline.classifier, pipeline.classifier_error = None, str(exc)
+        return pipeline
 
 
 def _executor(settings: Settings, pipeline: PipelineLike) -> Executor:
@@ -62,8 +86,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         jobs_dir = settings.data_dir / "jobs"
         jobs_dir.mkdir(parents=True, exist_ok=True)
-        store = open_store(settings.data_dir, settings.database_url)
-        pipeline = (pipeline_factory or default_pipeline)(settings)
+        pipeline = _pipeline_or_refusal(app, settings, pipeline_factory or default_pipeline)
+        store = open_store(settings.data_dir, settings.database_url, busy_timeout_s=settings.db_busy_timeout_s)
         if pipeline.classifier is None:
             log.warning("classifiers unavailable", extra={"reason": pipeline.classifier_error})
         keys = KeyRing(settings.api_keys, settings.api_keys_file)
@@ -80,7 +104,8 @@ def create_app(
                 sender.send(job.webhook_url, webhook_payload(job))
 
         runner = Runner(store, jobs_dir, _executor(settings, pipeline), workers=settings.workers,
-                        queue_size=settings.queue_size, max_attempts=settings.max_attempts, metrics=metrics,
+                        queue_size=settings.queue_size, max_attempts=settings.max_attempts,
+                        retention_days=settings.retention_days, metrics=metrics,
                         on_finished=on_finished)
         app.state.services = Services(settings, store, runner, pipeline, keys, metrics, jobs_dir,
                                       stage_slots=threading.BoundedSemaphore(settings.workers + settings.queue_size),
@@ -138,6 +163,19 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": list(e.get("loc", ())), "msg": e.get("msg")} for e in exc.errors()]  # no input echoed
         return JSONResponse({"detail": errors}, status_code=422)
+
+    @app.exception_handler(StoreBusyError)
+    async def _store_busy(request: Request, exc: StoreBusyError) -> JSONResponse:
+        log.warning("job store busy", extra={"path": request.url.path})
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": str(exc.retry_after_s)})
+
+    @app.exception_handler(OSError)
+    async def _os_error(request: Request, exc: OSError) -> JSONResponse:
+        if is_disk_full(exc):
+            log.error("storage full", extra={"path": request.url.path})
+            return JSONResponse({"detail": "storage full: the service cannot store data right now (no space left on "
+                                 "its data disk); retry later"}, status_code=507)
+        raise exc  # any other OSError: the generic 500 handler below
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

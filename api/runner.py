@@ -7,26 +7,45 @@ raises `QueueFullError` (HTTP 429 with ``Retry-After``). What a worker runs is a
 Restart safety: the store is the truth. At start-up every job left ``queued`` or ``running`` by a previous process
 is queued again when its input is still on disk and it has been started fewer than ``max_attempts`` times;
 otherwise it is marked ``failed`` with the reason. Nothing is silently lost.
+
+Faults while running: a job whose files cannot be written (disk full) fails with that reason and leaves only its
+input; a store write that meets a lock held elsewhere (`StoreBusyError`) is retried with back-off until it succeeds,
+so a locked database delays results but neither loses them nor kills a worker.
+
+Housekeeping (`Runner.housekeep`, at start and every hour): finished jobs older than ``retention_days`` are erased
+(row and folder), and job folders without a row (left by a crash between writing the upload and storing the job)
+are removed once they are an hour old.
 """
 
 from __future__ import annotations
 
+import errno
 import math
 import queue
 import shutil
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
 from api.core.logging import get_logger
 from api.core.metrics import Metrics
 from api.jobs import PipelineLike, patient_from_dict, produce_report
-from api.store import Job, JobStore
+from api.store import Job, JobStore, StoreBusyError
 from ecg.errors import EcgInputError
 
 log = get_logger()
+HOUSEKEEPING_INTERVAL_S = 3600.0
+ORPHAN_AGE_S = 3600.0
+"""A job folder without a row is removed once it is this old (younger ones may belong to an upload in flight)."""
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for ``OSError`` meaning no space left (ENOSPC) or quota exceeded (EDQUOT)."""
+    return isinstance(exc, OSError) and exc.errno in DISK_FULL
 
 
 class QueueFullError(Exception):
@@ -74,11 +93,14 @@ class Runner:
         workers: int = 1,
         queue_size: int = 16,
         max_attempts: int = 2,
+        retention_days: float = 0.0,
         metrics: Metrics | None = None,
         on_finished: Callable[[Job], None] | None = None,
     ) -> None:
         self.store, self.jobs_dir, self.executor = store, Path(jobs_dir), executor
         self.workers, self.queue_size, self.max_attempts = workers, queue_size, max_attempts
+        self.retention_days = retention_days
+        self._stopping = threading.Event()
         self.metrics = metrics or Metrics.create()
         self.on_finished = on_finished
         self._queue: queue.Queue[str | None] = queue.Queue()
@@ -91,15 +113,20 @@ class Runner:
 
     # --- life cycle ---------------------------------------------------------------------------------------------
     def start(self) -> None:
-        """Recover jobs left by a previous process, then start the workers."""
+        """Recover jobs left by a previous process, purge expired ones, then start the workers and housekeeping."""
+        self._stopping.clear()
         self.recover()
+        self.housekeep()
         for i in range(self.workers):
             thread = threading.Thread(target=self._work, name=f"ecgscreen-worker-{i}", daemon=True)
             thread.start()
             self._threads.append(thread)
+        self._housekeeper = threading.Thread(target=self._housekeeping_loop, name="ecgscreen-housekeeping", daemon=True)
+        self._housekeeper.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let running jobs finish (queued ones stay queued in the store for the next start)."""
+        self._stopping.set()
         with self._lock:
             while not self._queue.empty():
                 self._queue.get_nowait()
@@ -136,6 +163,33 @@ class Runner:
         if any(outcome.values()):
             log.info("recovered unfinished jobs", extra=outcome)
         return outcome
+
+    def housekeep(self, now: datetime | None = None) -> dict[str, int]:
+        """Erase finished jobs older than ``retention_days`` and stale orphan folders; returns counts."""
+        now = now or datetime.now(UTC)
+        outcome = {"expired": 0, "orphans": 0}
+        if self.retention_days > 0:
+            cutoff = (now - timedelta(days=self.retention_days)).isoformat(timespec="milliseconds")
+            for job_id in self.store.finished_before(cutoff):
+                self.store.delete(job_id)
+                shutil.rmtree(self.jobs_dir / job_id, ignore_errors=True)
+                outcome["expired"] += 1
+        if self.jobs_dir.is_dir():
+            oldest = now.timestamp() - ORPHAN_AGE_S
+            for folder in self.jobs_dir.iterdir():
+                if folder.is_dir() and folder.stat().st_mtime < oldest and self.store.get(folder.name) is None:
+                    shutil.rmtree(folder, ignore_errors=True)
+                    outcome["orphans"] += 1
+        if any(outcome.values()):
+            log.info("housekeeping", extra=outcome)
+        return outcome
+
+    def _housekeeping_loop(self) -> None:
+        while not self._stopping.wait(HOUSEKEEPING_INTERVAL_S):
+            try:
+                self.housekeep()
+            except Exception:  # noqa: BLE001 - retried at the next interval
+                log.exception("housekeeping failed")
 
     # --- submission and waiting ---------------------------------------------------------------------------------
     def check_capacity(self) -> None:
@@ -191,6 +245,8 @@ class Runner:
                 self.metrics.running.set(self._running)
             try:
                 self._run_one(job_id)
+            except Exception:  # noqa: BLE001 - e.g. the store unwritable: the row stays unfinished for recovery
+                log.exception("job bookkeeping failed; left for restart recovery", extra={"job_id": job_id})
             finally:
                 with self._lock:
                     self._running -= 1
@@ -199,8 +255,21 @@ class Runner:
                 if event:
                     event.set()
 
+    def _retrying(self, call: Callable[..., Any], *args: Any) -> Any:
+        """``call(*args)``, retried with back-off (0.5 s doubling to 5 s) while the store is locked elsewhere."""
+        delay = 0.5
+        while True:
+            try:
+                return call(*args)
+            except StoreBusyError:
+                if self._stopping.is_set():
+                    raise
+                log.warning("job store busy; retrying", extra={"delay_s": delay})
+                time.sleep(delay)
+                delay = min(2 * delay, 5.0)
+
     def _run_one(self, job_id: str) -> None:
-        job = self.store.start(job_id)
+        job = self._retrying(self.store.start, job_id)
         if job is None:  # deleted while queued
             return
         job_dir = self.jobs_dir / job.id
@@ -211,6 +280,16 @@ class Runner:
             shutil.rmtree(job_dir, ignore_errors=True)  # a refused input is not kept
             self._finish_failed(job, f"input refused: {exc}")
             return
+        except OSError as exc:
+            if not is_disk_full(exc):
+                reason = f"internal error while processing ({type(exc).__name__})"
+                log.exception("job crashed", extra={"job_id": job.id})
+            else:
+                reason = "storage full: the report files could not be written (no space left on the data disk)"
+                log.error("job failed: disk full", extra={"job_id": job.id})
+            _remove_outputs(job_dir, keep=job.input_name)
+            self._finish_failed(job, reason)
+            return
         except Exception as exc:  # noqa: BLE001 - a crashing job must not kill the worker
             log.exception("job crashed", extra={"job_id": job.id})
             self._finish_failed(job, f"internal error while processing ({type(exc).__name__})")
@@ -219,19 +298,19 @@ class Runner:
         self._job_seconds = 0.8 * self._job_seconds + 0.2 * elapsed
         for stage, seconds in (report.get("timings_s") or {}).items():
             self.metrics.stage_seconds.labels(stage).observe(float(seconds))
-        if self.store.get(job.id) is None:  # deleted while running: erase what the job wrote
+        if self._retrying(self.store.get, job.id) is None:  # deleted while running: erase what the job wrote
             shutil.rmtree(job_dir, ignore_errors=True)
             return
-        self.store.finish(job.id, report)
+        self._retrying(self.store.finish, job.id, report)
         self.metrics.jobs.labels("done").inc()
         log.info("job done", extra={"job_id": job.id, "seconds": round(elapsed, 3)})
         self._notify(job.id)
 
     def _finish_failed(self, job: Job, reason: str) -> None:
-        if self.store.get(job.id) is None:
+        if self._retrying(self.store.get, job.id) is None:
             shutil.rmtree(self.jobs_dir / job.id, ignore_errors=True)
             return
-        self.store.fail(job.id, reason)
+        self._retrying(self.store.fail, job.id, reason)
         self.metrics.jobs.labels("failed").inc()
         log.info("job failed", extra={"job_id": job.id, "reason": reason})
         self._notify(job.id)
@@ -242,3 +321,16 @@ class Runner:
         job = self.store.get(job_id)
         if job is not None:
             self.on_finished(job)
+
+
+def _remove_outputs(job_dir: Path, *, keep: str) -> None:
+    """Delete whatever a failed job wrote into its folder, keeping only its input ``keep``."""
+    if not job_dir.is_dir():
+        return
+    for path in job_dir.iterdir():
+        if path.name == keep:
+            continue
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)

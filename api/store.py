@@ -6,10 +6,15 @@
 A job moves ``queued → running → done | failed``; ``attempts`` counts how often it was started, so a job that
 keeps killing its worker is failed instead of retried for ever. Files (input, PDF, overlay, signals) live on disk
 beside the store, in ``<data_dir>/jobs/<id>/``; the store holds the state, the patient fields and the report JSON.
+
+Faults are translated into two exceptions the service answers clearly: `StoreBusyError` (the SQLite file is locked
+by another connection beyond the busy timeout → 503 with ``Retry-After``) and `OSError` with ``errno.ENOSPC`` (the
+database could not grow because the disk is full → 507).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 import threading
@@ -39,6 +44,14 @@ CREATE TABLE IF NOT EXISTS jobs (
 )
 """
 _INDEX = "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state)"
+
+
+class StoreBusyError(RuntimeError):
+    """The job database stayed locked by another connection for longer than the busy timeout."""
+
+    def __init__(self, retry_after_s: int = 5) -> None:
+        super().__init__("the job database is busy (locked by another connection); retry shortly")
+        self.retry_after_s = retry_after_s
 
 
 def _now() -> str:
@@ -107,6 +120,10 @@ class JobStore(ABC):
     @abstractmethod
     def counts(self) -> dict[str, int]:
         """Number of jobs per state."""
+
+    @abstractmethod
+    def finished_before(self, cutoff_utc: str) -> list[str]:
+        """Ids of ``done``/``failed`` jobs last updated before ``cutoff_utc`` (ISO 8601, UTC) — retention purges."""
 
     def close(self) -> None:  # noqa: B027 - optional for implementations without resources
         """Release connections."""
@@ -177,28 +194,55 @@ class _SqlJobStore(JobStore):
         rows, _ = self._execute("SELECT state, COUNT(*) FROM jobs GROUP BY state")
         return {state: int(n) for state, n in rows}
 
+    def finished_before(self, cutoff_utc: str) -> list[str]:
+        rows, _ = self._execute(
+            self._sql("SELECT id FROM jobs WHERE state IN ('done', 'failed') AND updated_utc < ? ORDER BY updated_utc"),
+            (cutoff_utc,),
+        )
+        return [r[0] for r in rows]
+
 
 class SqliteJobStore(_SqlJobStore):
-    """Jobs in one SQLite file (WAL journal, so readers never wait for the writer)."""
+    """Jobs in one SQLite file (WAL journal, so readers never wait for the writer).
 
-    def __init__(self, path: str | Path) -> None:
+    ``busy_timeout_s`` bounds how long a statement waits for a lock held by another connection (SQLite retries
+    internally meanwhile); past it the statement raises `StoreBusyError` instead of hanging the request.
+    """
+
+    def __init__(self, path: str | Path, *, busy_timeout_s: float = 5.0) -> None:
         super().__init__()
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self.busy_timeout_s = busy_timeout_s
+        self._conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=busy_timeout_s)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn.execute("PRAGMA secure_delete=ON")  # erased rows (patient fields) are zeroed, not left in free pages
         self._conn.execute(_SCHEMA)
         self._conn.execute(_INDEX)
 
     def _execute(self, sql: str, params: tuple = ()) -> tuple[list[tuple], int]:
         with self._lock:
-            cursor = self._conn.execute(sql, params)
-            return cursor.fetchall(), cursor.rowcount
+            try:
+                cursor = self._conn.execute(sql, params)
+                return cursor.fetchall(), cursor.rowcount
+            except sqlite3.OperationalError as exc:
+                raise _translated(exc, self.busy_timeout_s) from exc
 
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _translated(exc: sqlite3.OperationalError, busy_timeout_s: float) -> Exception:
+    """SQLite's lock and disk-full errors as `StoreBusyError` / ``OSError(ENOSPC)``; others unchanged."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc).lower()
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text or "busy" in text:
+        return StoreBusyError(max(1, round(busy_timeout_s)))
+    if code == sqlite3.SQLITE_FULL or "disk is full" in text:
+        return OSError(errno.ENOSPC, "the job database cannot grow: disk full")
+    return exc
 
 
 class PostgresJobStore(_SqlJobStore):
@@ -230,10 +274,10 @@ class PostgresJobStore(_SqlJobStore):
             self._conn.close()
 
 
-def open_store(data_dir: Path, database_url: str | None = None) -> JobStore:
+def open_store(data_dir: Path, database_url: str | None = None, *, busy_timeout_s: float = 5.0) -> JobStore:
     """PostgreSQL when a ``postgresql://`` URL is given, otherwise SQLite at ``<data_dir>/jobs.sqlite3``."""
     if database_url:
         if not database_url.startswith(("postgresql://", "postgres://")):
             raise ValueError(f"database URL must start with postgresql://, got {database_url.split(':')[0]}://…")
         return PostgresJobStore(database_url)
-    return SqliteJobStore(Path(data_dir) / "jobs.sqlite3")
+    return SqliteJobStore(Path(data_dir) / "jobs.sqlite3", busy_timeout_s=busy_timeout_s)

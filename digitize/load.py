@@ -132,6 +132,8 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
         arr = np.repeat(arr[:, :, None], 3, axis=2)
     if arr.ndim != 3 or arr.shape[2] not in (3, 4):
         raise EcgInputError(f"image array must be (H, W), (H, W, 3) or (H, W, 4); got shape {arr.shape}")
+    if arr.size == 0:
+        raise EcgInputError(f"image array is empty (shape {arr.shape})")
     arr = arr[:, :, :3]
     if arr.dtype != np.uint8:
         if np.issubdtype(arr.dtype, np.floating) and np.nanmax(arr) <= 1.0:
@@ -155,11 +157,17 @@ def _rasterise_pdf(data: bytes, name: str, page: int) -> np.ndarray:
     try:
         if not 0 <= page < len(doc):
             raise EcgInputError(f"{name} has {len(doc)} page(s); page {page} does not exist")
-        pdf_page = doc[page]
-        width_pt, height_pt = pdf_page.get_size()
+        try:
+            pdf_page = doc[page]
+            width_pt, height_pt = pdf_page.get_size()
+        except pdfium.PdfiumError as exc:  # e.g. the page tree points at a missing or non-page object
+            raise FormatError(f"{name} page {page} cannot be read ({exc})") from None
         scale = PDF_DPI / 72.0
         _check_dimensions(int(width_pt * scale), int(height_pt * scale), f"{name} page {page}")
-        pil = pdf_page.render(scale=scale).to_pil()
+        try:
+            pil = pdf_page.render(scale=scale).to_pil()
+        except pdfium.PdfiumError as exc:
+            raise FormatError(f"{name} page {page} cannot be rendered ({exc})") from None
         return _pil_to_rgb(pil)
     finally:
         doc.close()

@@ -4,7 +4,8 @@ The JSON form is described by ``report/schema.json`` (JSON Schema 2020-12, ``sch
 are documented in the README. Overall status, in order of precedence:
 
 * ``insufficient quality`` — the ECG could not be measured, or the digitization is too unreliable to read
-  (overall quality < :data:`MIN_QUALITY`, or fewer than :data:`MIN_GOOD_LEADS` leads with confidence ≥ 0.5);
+  (overall quality < :data:`MIN_QUALITY`, or fewer than :data:`MIN_GOOD_LEADS` leads with confidence ≥ 0.5), or a
+  signal record holds fewer than :data:`MIN_GOOD_LEADS` leads;
 * ``abnormal — review`` — any abnormal waveform statement, any source calling the ECG abnormal, or any
   disagreement between sources;
 * ``normal`` — every available source agrees the ECG is normal.
@@ -46,7 +47,7 @@ class Patient:
         if age not in (None, ""):
             try:
                 age = int(age)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
                 raise ValueError(f"age must be a whole number of years, got {age!r}") from None
             if not 0 <= age <= 130:
                 raise ValueError(f"age must be 0–130 years, got {age}")
@@ -67,7 +68,7 @@ class Patient:
 def _clean_text(value: str | None) -> str | None:
     if value is None:
         return None
-    text = re.sub(r"[\x00-\x1f\x7f]", " ", str(value)).strip()
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", str(value)).strip()  # C0, DEL and C1 controls
     if len(text) > MAX_FIELD_CHARS:
         text = text[: MAX_FIELD_CHARS - 1] + "…"
     return text or None
@@ -140,11 +141,15 @@ def screening_status(
     abnormal_findings: list[str],
     abnormal_sources: list[str],
     disagreements: list[str],
+    recorded_leads: int | None = None,
 ) -> Status:
-    """Overall status from the stages' outcomes (see the module docstring for the rules)."""
+    """Overall status from the stages' outcomes (see the module docstring for the rules); ``recorded_leads`` is
+    the number of leads a signal record holds (fewer than :data:`MIN_GOOD_LEADS` is insufficient, as for images)."""
     reasons: list[str] = []
     if not measurable:
         reasons.append("the ECG could not be measured")
+    if recorded_leads is not None and recorded_leads < MIN_GOOD_LEADS:
+        reasons.append(f"only {recorded_leads} of 12 leads recorded (need {MIN_GOOD_LEADS})")
     if quality is not None and quality < MIN_QUALITY:
         reasons.append(f"digitization quality {quality:.2f} < {MIN_QUALITY}")
     if good_leads is not None and good_leads < MIN_GOOD_LEADS:

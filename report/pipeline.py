@@ -31,7 +31,7 @@ from digitize.load import load_image
 from digitize.pipeline import Digitization, digitize_image
 from ecg.errors import EcgInputError
 from ecg.io import read_record, record_format
-from ecg.record import EcgRecord
+from ecg.record import LEADS, EcgRecord
 from report.model import Patient, Report, screening_status
 
 SIGNAL_SUFFIXES = frozenset({".csv", ".edf", ".hea", ".dat", ".json"})
@@ -113,9 +113,9 @@ class Pipeline:
             (classification, error), timings["classify"] = classified.result()
             if error:
                 errors["classify"] = error
-        record = digitization.record
+        record, notes = digitization.record, _pdf_pages_note(path)
         return self._finish(
-            path, "image", patient, record, image, digitization, classification, errors, timings, start, ()
+            path, "image", patient, record, image, digitization, classification, errors, timings, start, notes
         )
 
     def _run_signal(self, path: Path, patient: Patient) -> PipelineResult:
@@ -142,6 +142,9 @@ class Pipeline:
             "input is a signal record: the image classifiers saw a clean 3×4 rendering of it; "
             "digitization does not apply",
         )
+        absent = [name for name, row in zip(LEADS, record.signals, strict=True) if not np.isfinite(row).any()]
+        if absent:
+            notes += (f"leads not in the record: {', '.join(absent)}",)
         return self._finish(path, "signal", patient, record, image, None, classification, errors, timings, start, notes)
 
     # --- shared tail ------------------------------------------------------------------------------------------
@@ -208,6 +211,7 @@ class Pipeline:
             abnormal_findings=abnormal_codes,
             abnormal_sources=[s for s, v in resolved_abnormal.items() if v],
             disagreements=[c.label for c in check.disagreements],
+            recorded_leads=None if kind == "image" else int(np.isfinite(record.signals).any(axis=1).sum()),
         )
         if self.classifier_error:
             errors.setdefault("classify", self.classifier_error)
@@ -244,6 +248,26 @@ def _timed(fn, *args: Any) -> tuple[Any, float]:
     t0 = time.perf_counter()
     out = fn(*args)
     return out, time.perf_counter() - t0
+
+
+def _pdf_pages_note(path: Path) -> tuple[str, ...]:
+    """A remark when the input is a PDF of several pages (the digitizer reads page 1 only)."""
+    with open(path, "rb") as fh:
+        if fh.read(5) != b"%PDF-":
+            return ()
+    import pypdfium2 as pdfium  # present: the page was just rasterised with it
+
+    try:
+        document = pdfium.PdfDocument(str(path))
+    except pdfium.PdfiumError:
+        return ()
+    try:
+        pages = len(document)
+    finally:
+        document.close()
+    if pages <= 1:
+        return ()
+    return (f"the PDF has {pages} pages; only page 1 was read (submit one ECG per file)",)
 
 
 def _input_summary(path: Path, kind: str, image: np.ndarray | None) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def report_command(
         patient = Patient.from_user(patient_id, name, age, sex)
     except ValueError as exc:
         fail(str(exc))
+    check_content(source)
     pipeline = Pipeline(models, saliency=saliency)
     if pipeline.classifier_error:
         err_console.print(f"[yellow]warning:[/yellow] classifiers unavailable: {pipeline.classifier_error}")
@@ -47,3 +48,31 @@ def report_command(
         write_json(result.report.to_dict(), json_out)
     status = result.report.status
     err_console.print(f"{status.text} ({status.to_dict()['confirmation']}) → {out}", highlight=False)
+
+
+def check_content(source: Path) -> None:
+    """Refuse, as the HTTP API does, a file whose content is no image or record we read, and a file whose content
+    contradicts its name (the pipeline dispatches on the name); records are left to their reader's own reasons."""
+    from api.sniff import UnsupportedMediaError, sniff
+    from report.pipeline import SIGNAL_SUFFIXES
+
+    suffix = source.suffix.lower()
+    if not source.is_file() or suffix in (".hea", ".dat"):
+        return  # missing files and WFDB (header + signal file) are explained by the pipeline
+    with open(source, "rb") as fh:
+        head = fh.read(4096)
+    named = "record" if suffix in SIGNAL_SUFFIXES else "image"
+    if not head:
+        return  # the readers say "empty"
+    try:
+        found = sniff(head)
+    except UnsupportedMediaError as exc:
+        if named == "image":
+            fail(f"{source.name}: {exc}")
+        return
+    if found.kind != named:
+        what = f"an image ({found.format})" if found.kind == "image" else f"a signal record ({found.format})"
+        fail(
+            f"{source.name}: the content is {what} but the name ends in {suffix or 'no suffix'!r}; "
+            f"rename it to end in {found.suffix}"
+        )

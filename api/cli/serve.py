@@ -31,6 +31,13 @@ def serve_command(
         settings = Settings(**overrides)
     except ValidationError as exc:
         fail("invalid settings: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
+    if settings.require_models:  # a corrupt or replaced model file: refuse to start, naming it and both checksums
+        from classify.manifest import ModelIntegrityError, verify_models
+
+        try:
+            verify_models(settings.models_dir)
+        except ModelIntegrityError as exc:
+            fail(f"refusing to start: {exc}")
     # one process: jobs run on the worker pool (threads) or on Ray, never in extra uvicorn processes
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=30)

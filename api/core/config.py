@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     queue_size: int = Field(16, ge=1, description="Jobs waiting beyond the running ones; more → 429.")
     wait_timeout_s: float = Field(60.0, gt=0, description="Longest time ?wait=true holds the request.")
     max_attempts: int = Field(2, ge=1, description="A job interrupted this many times is marked failed.")
+    retention_days: float = Field(
+        30.0, ge=0, description="Finished jobs (rows and files) older than this are erased; 0 = keep forever."
+    )
+    db_busy_timeout_s: float = Field(
+        5.0, gt=0, le=60, description="Longest wait for a SQLite lock held elsewhere; then 503 with Retry-After."
+    )
     ray_address: str | None = Field(None, description="Run jobs on this Ray cluster (e.g. ray://head:10001, auto).")
     database_url: str | None = Field(None, description="postgresql://… job store instead of the SQLite file.")
     cors_origins: CommaList = Field(default_factory=list, description="Allowed browser origins; empty = CORS off.")

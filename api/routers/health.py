@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -20,9 +20,12 @@ def livez() -> dict[str, str]:
 @router.get("/readyz", operation_id="readyz", summary="Models loaded and the job store reachable",
             responses={200: {"content": {"application/json": {"example": {"ready": True, "classifiers": "loaded"}}}},
                        503: {"description": "Not ready; the body says why"}})
-def readyz(services: ServicesDep) -> JSONResponse:
+def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     reasons = []
     pipeline = services.pipeline
+    integrity_error = getattr(request.app.state, "model_integrity_error", None)
+    if integrity_error:  # a corrupt or replaced model is never acceptable, whatever require_models says
+        reasons.append(f"model integrity: {integrity_error}")
     if pipeline.classifier is None and services.settings.require_models:
         reasons.append(f"classifiers unavailable: {pipeline.classifier_error}")
     if not services.runner.executor.ready:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
 import shutil
@@ -73,11 +74,14 @@ def _job_or_404(store, job_id: str) -> Job:
             "example": EXAMPLE_JOB}}},
         202: {"description": "Accepted; poll the `Location`", "content": {"application/json": {"example": {
             **EXAMPLE_JOB, "state": "queued", "report": None, "links": {"self": EXAMPLE_JOB["links"]["self"]}}}}},
+        400: {"description": "The uploaded file is empty"},
         401: {"description": "Missing or invalid API key"},
         413: {"description": "Upload larger than ECGSCREEN_MAX_UPLOAD_MB"},
         415: {"description": "Content is neither an image nor a signal record"},
         422: {"description": "Invalid patient fields or callback URL, or (with wait) an unreadable ECG"},
         429: {"description": "Job queue full; see `Retry-After`"},
+        503: {"description": "Job database locked by another process; see `Retry-After`"},
+        507: {"description": "No space left on the data disk; nothing was stored"},
     },
 )
 async def create_report(
@@ -116,10 +120,16 @@ async def create_report(
     job_id = secrets.token_hex(16)
     job_dir = services.jobs_dir / job_id
     input_name = "input" + sniffed.suffix
-    job_dir.mkdir(parents=True)
-    (job_dir / input_name).write_bytes(data)
-    store.create(job_id, input_name=input_name, kind=sniffed.kind, patient=patient.to_dict(),
-                 webhook_url=callback_url or None)
+    try:  # disk full (507) or database locked (503): take back whatever was written, then answer
+        job_dir.mkdir(parents=True)
+        (job_dir / input_name).write_bytes(data)
+        store.create(job_id, input_name=input_name, kind=sniffed.kind, patient=patient.to_dict(),
+                     webhook_url=callback_url or None)
+    except Exception:
+        shutil.rmtree(job_dir, ignore_errors=True)
+        with contextlib.suppress(Exception):  # the row, if the insert went through before the failure
+            store.delete(job_id)
+        raise
     try:
         runner.submit(job_id)
     except QueueFullError as exc:  # lost the race for the last slot: take everything back
@@ -139,8 +149,13 @@ async def create_report(
     if job.state == "done":
         return JSONResponse(body, status_code=status.HTTP_200_OK if wait else status.HTTP_202_ACCEPTED,
                             headers={"Location": location})
+    if job.state == "failed" and wait and (job.error or "").startswith("input refused"):
+        store.delete(job_id)  # the answer carries the reason: a refused input leaves no row and no file behind
+        shutil.rmtree(job_dir, ignore_errors=True)
+        return JSONResponse({"detail": job.error, **body, "links": {}}, status_code=422)
     if job.state == "failed" and wait:
-        code = 422 if (job.error or "").startswith("input refused") else 500
+        error = job.error or ""
+        code = 422 if error.startswith("input refused") else 507 if error.startswith("storage full") else 500
         return JSONResponse({"detail": job.error, **body}, status_code=code, headers={"Location": location})
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers={"Location": location})
 

@@ -39,6 +39,9 @@ class _Slot:
         self.semaphore.release()
 
 
+EMPTY_UPLOAD = {"description": "The uploaded file is empty"}
+
+
 def _unprocessable(exc: EcgInputError) -> HTTPException:
     return HTTPException(422, str(exc))
 
@@ -47,7 +50,7 @@ def _unprocessable(exc: EcgInputError) -> HTTPException:
              responses={200: {"content": {"application/json": {"example": {
                  "record": {"format": "ecgscreen.record", "fs": 500.0, "units": "mV", "leads": {"I": [0.01, 0.02]}},
                  "quality": 0.81, "lead_confidence": {"I": 0.93}}}, "text/csv": {}}},
-                 413: {}, 415: {}, 422: {"description": "No readable ECG in the image"}, 429: {}})
+                 400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {"description": "No readable ECG in the image"}, 429: {}})
 async def digitize(
     services: ServicesDep,
     settings: SettingsDep,
@@ -89,7 +92,8 @@ def _digitize(data: bytes, format: str) -> Response:
              responses={200: {"content": {"application/json": {"example": {
                  "measurements": {"heart_rate_bpm": 72.0, "qrs_ms": 92.0},
                  "findings": [{"code": "SR", "statement": "sinus rhythm", "evidence": {}}]}}}},
-                 413: {}, 415: {}, 422: {"description": "Unreadable record or invalid age/sex"}, 429: {}})
+                 400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {"description": "Unreadable record or invalid age/sex"},
+                 429: {}})
 async def analyze(
     services: ServicesDep,
     settings: SettingsDep,
@@ -128,7 +132,8 @@ def _analyze(data: bytes, suffix: str, patient) -> JSONResponse:
              responses={200: {"content": {"application/json": {"example": {
                  "tiled": {"probabilities": {"NORM": 0.91}, "fired": ["NORM"]},
                  "fusion": {"abnormal_probability": 0.08, "label": "normal"}}}}},
-                 413: {}, 415: {}, 422: {}, 429: {}, 503: {"description": "Classifier models not installed"}})
+                 400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {}, 429: {},
+                 503: {"description": "Classifier models not installed"}})
 async def classify(
     services: ServicesDep,
     settings: SettingsDep,

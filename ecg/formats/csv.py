@@ -48,6 +48,7 @@ def read_csv(path: str | Path, *, fs: float | None = None) -> EcgRecord:
     path = Path(path)
     if path.stat().st_size == 0:
         raise FormatError(f"{path.name}: the file is empty")
+    _check_text_encoding(path)
     try:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -68,6 +69,11 @@ def read_csv(path: str | Path, *, fs: float | None = None) -> EcgRecord:
             leads[name] = column
         else:
             unknown.append(key)
+    if len(unknown) == 1 and not leads and (separator := next((c for c in ";\t|" if c in unknown[0]), None)):
+        raise FormatError(
+            f"{path.name}: the columns are separated by {separator!r}; ecgscreen reads comma-separated values with "
+            f"'.' as the decimal point (header {TIME_COLUMN},{','.join(LEADS)})"
+        )
     if unknown:
         raise FormatError(
             f"{path.name}: unknown column(s) {', '.join(map(repr, unknown))}; "
@@ -121,7 +127,35 @@ def _sampling_rate(time_s: np.ndarray, file_name: str) -> float:
     if worst > 0.01 * step + 5e-7:
         row = int(np.argmax(np.abs(steps - step))) + 3
         raise FormatError(f"{file_name}: irregular time step at row {row} ({worst * 1e3:.3f} ms off the median)")
-    return round(1.0 / step, 6)
+    return _rate_from_times(time_s, file_name)
+
+
+def _rate_from_times(time_s: np.ndarray, file_name: str) -> float:
+    """The rate (Hz) the time stamps encode: the one with the fewest decimals (0–3) that reproduces every stamp to
+    the µs they are written with, else the rate over the whole span. One step rounded to the µs would be off by
+    up to 1e-6·fs² Hz (360 Hz would read back as 359.97 Hz)."""
+    with np.errstate(divide="ignore", over="ignore"):
+        span_fs = (len(time_s) - 1) / float(time_s[-1] - time_s[0])
+    if not np.isfinite(span_fs):
+        raise FormatError(f"{file_name}: the time_s step is too small to give a sampling rate")
+    index = np.arange(len(time_s))
+    for decimals in range(4):
+        candidate = round(span_fs, decimals)
+        if candidate > 0:
+            offsets = time_s - index / candidate
+            if float(offsets.max() - offsets.min()) <= 1e-6 + 1e-9 * float(np.abs(time_s).max()):
+                return candidate
+    return round(span_fs, 6)
+
+
+def _check_text_encoding(path: Path) -> None:
+    """Refuse UTF-16/32 text (Excel's "Unicode text") and binary files with a reason, before pandas guesses."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise FormatError(f'{path.name}: the file is UTF-16 text; save it as UTF-8 ("CSV UTF-8") and try again')
+    if b"\x00" in head:
+        raise FormatError(f"{path.name}: binary content, not a CSV text table")
 
 
 def _first_line(exc: BaseException) -> str:

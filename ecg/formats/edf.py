@@ -72,8 +72,11 @@ def read_edf(path: str | Path) -> EcgRecord:
     try:
         reader = pyedflib.EdfReader(str(path))
     except OSError as exc:
-        raise FormatError(f"{path.name}: not a readable EDF file ({str(exc).strip() or 'bad header'})") from None
+        reason = str(exc).replace(str(path), path.name).strip() or "bad header"  # never echo server paths
+        raise FormatError(f"{path.name}: not a readable EDF file ({reason})") from None
     try:
+        if not reader.datarecord_duration > 0:  # pyedflib would divide by it for every sampling rate
+            raise FormatError(f"{path.name}: the header declares a data record duration of 0 s")
         leads: dict[str, np.ndarray] = {}
         rates = set()
         for i, raw_label in enumerate(reader.getSignalLabels()):
