@@ -17,8 +17,9 @@ import numpy as np
 from scipy.ndimage import gaussian_filter1d
 from scipy.signal import find_peaks
 
-from digitize.calibrate import Calibration, Pulse, find_pulse
+from digitize.calibrate import STANDARD_SPEED_MM_S, Calibration
 from digitize.load import NoEcgFoundError
+from digitize.pulse import Pulse, find_pulse
 
 TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
     "3x4": (("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6")),
@@ -40,11 +41,27 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
 TEMPLATE_BY_ROWS = {1: "1x1", 3: "3x4", 4: "3x4+1", 6: "3x4+3", 12: "12x1"}
 """Template chosen from the number of rows found (6 rows: 3×4+3 unless the rows look like 6×2)."""
 
+ROW_INK_LEVELS = (0.5, 0.3, 0.15)
+"""Trace-probability levels tried, in order, as "ink" when looking for rows."""
+
+WEAK_ROWS = 0.6
+"""Median row coverage below which the next, lower ink level is tried."""
+
+MAX_INK_SHARE = 0.12
+"""Largest share of the page a lower ink level may mark as ink (traces, labels and text cover a few per cent)."""
+
+MIN_LOW_LEVEL_ROWS = 0.55
+"""Median coverage rows found at a lower ink level need (faint real rows 0.6–0.9; random noise 0.25–0.34, a blank
+grid 0.46)."""
+
+STRAIGHT_LINE_MM = 60.0
+"""Length (mm) of a perfectly horizontal ink run taken for a grid line, not a trace, at the lower ink levels."""
+
 PULSE_OVERLAP_MM = 0.75
 """How far (mm) before the end of the calibration pulse a trace may start (drawn from its falling edge)."""
 
 RECORD_DURATION_S = 10.0
-"""Time span of every standard template (s)."""
+"""Time span of every standard template at 25 mm/s (s); half that at 50 mm/s."""
 
 
 @dataclass(frozen=True)
@@ -97,9 +114,35 @@ class Layout:
 def find_rows(prob: np.ndarray, px_per_mm_y: float) -> tuple[np.ndarray, np.ndarray]:
     """Baselines (px) of the trace rows and the share of columns each one's ink covers.
 
-    A row is a horizontal band, 4 mm tall, in which trace ink appears across much of the width.
+    A row is a horizontal band, 4 mm tall, in which trace ink appears across much of the width. Ink is
+    ``prob ≥ 0.5``; when the rows found so are weak (median coverage < :data:`WEAK_ROWS`: a thin trace at low
+    resolution, a black-and-white grid as dark as the trace), lower ink levels are tried and the level whose rows
+    are clearly stronger is kept.
     """
-    ink = (prob >= 0.5).astype(np.uint8)
+    best = _rows_at(prob, px_per_mm_y, ROW_INK_LEVELS[0])
+    for level in ROW_INK_LEVELS[1:]:
+        if best[1].size and float(np.median(best[1])) >= WEAK_ROWS:
+            break
+        if float((prob[::4, ::4] >= level).mean()) > MAX_INK_SHARE:
+            break  # ink everywhere at this level: noise or texture, not a faint trace
+        candidate = _rows_at(prob, px_per_mm_y, level)
+        strength = float(np.median(candidate[1])) if candidate[1].size else 0.0
+        if strength >= MIN_LOW_LEVEL_ROWS and (not best[1].size or strength > float(np.median(best[1])) + 0.1):
+            best = candidate
+    return best
+
+
+def _rows_at(prob: np.ndarray, px_per_mm_y: float, level: float) -> tuple[np.ndarray, np.ndarray]:
+    ink = (prob >= level).astype(np.uint8)
+    if level < ROW_INK_LEVELS[0]:
+        # Low levels also catch a grid's faint lines: drop every run straight along one pixel row for 60 mm (a
+        # trace leaves its baseline at every QRS complex) or one pixel column for 30 mm.
+        for shape in ((STRAIGHT_LINE_MM, 1), (1, 0.5 * STRAIGHT_LINE_MM)):  # horizontal, then vertical lines
+            size = tuple(max(1, int(round(mm * px_per_mm_y))) if mm > 1 else 1 for mm in shape)
+            if max(size) < 8 or size[0] >= ink.shape[1] or size[1] >= ink.shape[0]:
+                continue
+            lines = cv2.morphologyEx(ink, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, size))
+            ink[cv2.dilate(lines, np.ones((3, 3), np.uint8)) > 0] = 0
     band = max(3, int(round(4.0 * px_per_mm_y)) | 1)
     spread = cv2.dilate(ink, cv2.getStructuringElement(cv2.MORPH_RECT, (1, band)))
     used = ink.any(axis=0)
@@ -154,21 +197,13 @@ def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str |
     rows = TEMPLATES[template]
     spacing = float(np.median(np.diff(baselines))) if baselines.size > 1 else 25.0 * calibration.px_per_mm_y
     extents = [_row_extent(prob, y, spacing, calibration.px_per_s) for y in baselines]
-    pulses = tuple(
-        find_pulse(
-            prob,
-            y,
-            int(x0 - 0.1 * calibration.px_per_s),
-            int(x0 + 0.6 * calibration.px_per_s),
-            px_per_mm_x=calibration.px_per_mm_x,
-            band_px=(int(y - 0.9 * spacing), int(y + 0.2 * spacing)),
-        )
-        for y, (x0, _) in zip(baselines, extents, strict=True)
-    )
+    pulses = tuple(_row_pulse(prob, y, x0, spacing, calibration) for y, (x0, _) in zip(baselines, extents, strict=True))
     x_end = float(np.median([e for _, e in extents]))
-    span_px = RECORD_DURATION_S * calibration.px_per_s
+    # A full row is 250 mm of paper: 10 s at 25 mm/s, 5 s at 50 mm/s.
+    duration = RECORD_DURATION_S * STANDARD_SPEED_MM_S / calibration.speed_mm_s
+    span_px = duration * calibration.px_per_s
     x_origin = x_end - span_px
-    notes.append(f"time origin {RECORD_DURATION_S:g} s before the rows' right end")
+    notes.append(f"time origin {duration:g} s before the rows' right end")
     pulse_ends = [p.x_end for p in pulses if p is not None]
     if pulse_ends:
         # The trace cannot start before the pulse has fallen (some printers start it on the falling edge): an
@@ -177,7 +212,6 @@ def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str |
         if x_origin < earliest:
             x_origin = earliest
             notes.append("time origin moved to the calibration pulse's falling edge")
-    duration = RECORD_DURATION_S
     panels = template_panels(rows, x_origin, duration, calibration.px_per_s)
     return Layout(
         template,
@@ -192,6 +226,23 @@ def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str |
     )
 
 
+def _row_pulse(prob: np.ndarray, y: float, x0: float, spacing: float, calibration: Calibration) -> Pulse | None:
+    """The calibration pulse at a row's start: ink at ``prob > 0.5``, else at ``> 0.25`` (thin, faint strokes)."""
+    for level in (0.5, 0.25):
+        pulse = find_pulse(
+            prob,
+            y,
+            int(x0 - 0.1 * calibration.px_per_s),
+            int(x0 + 0.6 * calibration.px_per_s),
+            px_per_mm_x=calibration.px_per_mm_x,
+            band_px=(int(y - 0.9 * spacing), int(y + 0.2 * spacing)),
+            ink_level=level,
+        )
+        if pulse is not None:
+            return pulse
+    return None
+
+
 def template_panels(
     rows: tuple[tuple[str, ...], ...], x_origin: float, duration_s: float, px_per_s: float
 ) -> tuple[Panel, ...]:
@@ -201,9 +252,7 @@ def template_panels(
         block = duration_s / len(leads)
         for c, lead in enumerate(leads):
             t0 = c * block
-            panels.append(
-                Panel(lead, r, x_origin + t0 * px_per_s, x_origin + (t0 + block) * px_per_s, t0, block)
-            )
+            panels.append(Panel(lead, r, x_origin + t0 * px_per_s, x_origin + (t0 + block) * px_per_s, t0, block))
     return tuple(panels)
 
 

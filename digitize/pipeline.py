@@ -1,14 +1,15 @@
 """Image → 12-lead `EcgRecord`: the whole digitizer, with its calibration, layout, confidence and overlay.
 
-load → rectify (rotation, perspective) → ink layers (grid colour removed) → grid calibration → trace probability
-(classical ink map, or the U-Net) → rows and lead panels → calibration pulses (gain) → Viterbi path per row →
-6×2 vs 3×4+3 and rhythm-strip leads from the traces → px → mV and s at 500 Hz → overlay.
+load → quarter-turn orientation → rectify (rotation, perspective) → ink layers (grid colour removed) → grid
+calibration (pulse or page-width fallback without a grid) → trace probability (classical ink map, or the U-Net) →
+rows and lead panels → calibration pulses (gain, paper speed) → Viterbi path per row → 6×2 vs 3×4+3 and
+rhythm-strip leads from the traces → px → mV and s at 500 Hz → overlay.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import cv2
@@ -16,12 +17,21 @@ import numpy as np
 
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
-from digitize.layout import Layout, detect_layout
+from digitize.layout import Layout, detect_layout, find_rows
 from digitize.load import ImageSource, NoEcgFoundError, load_image
+from digitize.orient import Orientation, detect_orientation, upright
 from digitize.overlay import draw_overlay
-from digitize.preprocess import RectifyMethod, ink_layers, rectify
+from digitize.preprocess import InkLayers, RectifyMethod, ink_layers, rectify
 from digitize.reconstruct import reconstruct
-from digitize.trace import RUN_LEVEL, RowTrace, line_width_px, refine_path, trace_probability, viterbi_rows
+from digitize.trace import (
+    RUN_LEVEL,
+    RowTrace,
+    line_width_px,
+    refine_path,
+    trace_probability,
+    viterbi_rows,
+    without_vertical_lines,
+)
 from ecg.record import DEFAULT_FS, EcgRecord
 
 DigitizeMethod = Literal["classical", "unet"]
@@ -124,18 +134,23 @@ def digitize_image(
 
     image = load_image(source, page=page)
     lap("load")
+    orientation = detect_orientation(image)
+    image = upright(image, orientation)
+    lap("orient")
     rectified = rectify(image, method=rectify_method)
     lap("rectify")
     layers = ink_layers(rectified.image, paper_mask=rectified.paper_mask)
     calibration = calibrate(layers.lines, paper_mask=rectified.paper_mask)
-    prob = trace_probability(layers, method="classical")
+    prob = _trace_map(layers, calibration)
     path_prob = None
     if method == "unet":
         path_prob = _unet_probability(rectified.image, calibration, rectified.paper_mask)
     lap("segment")
     layout = detect_layout(prob, calibration, template=template)
+    speed_before = calibration.speed_mm_s
     calibration = apply_pulses(calibration, list(layout.pulses))
-    if calibration.source == "pulse":  # the scale changed: find the panels again with it
+    if calibration.source == "pulse" or calibration.speed_mm_s != speed_before:
+        # the scale or the speed changed: find the panels again with it
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
     traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
@@ -151,7 +166,9 @@ def digitize_image(
         meta={"source_file": str(source) if isinstance(source, (str,)) else "image"},
     )
     confidence, reasons = lead_confidences(traces, layout, calibration)
-    quality, quality_notes = _quality(confidence, calibration, layout, rectified.method, rectified.rotation_deg)
+    quality, quality_notes = _quality(
+        confidence, calibration, layout, rectified.method, rectified.rotation_deg, orientation
+    )
     lap("reconstruct")
     overlay = draw_overlay(image, rectified.homography, traces, layout, calibration)
     lap("overlay")
@@ -159,6 +176,33 @@ def digitize_image(
     return Digitization(
         record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings
     )
+
+
+WEAK_ROW_COVERAGE = 0.6
+"""Median row coverage (:func:`digitize.layout.find_rows`) below which the trace map is retried without grid lines."""
+
+
+def _trace_map(layers: InkLayers, calibration: Calibration) -> np.ndarray:
+    """The classical trace map; when its rows are weak, the map without long vertical lines if its rows are stronger.
+
+    A black-and-white grid's lines are as dark as a thin trace and set the ink levels, so the trace fades below the
+    row finder's threshold; removing the lines (:func:`digitize.trace.without_vertical_lines`) helps there but
+    cuts traces at every crossing, so it is only used when it makes the rows clearer.
+    """
+    prob = trace_probability(layers, method="classical")
+    strength = _row_coverage(prob, calibration)
+    if strength >= WEAK_ROW_COVERAGE:
+        return prob
+    cleaned = without_vertical_lines(layers.ink, calibration.px_per_mm_y)
+    if cleaned is layers.ink:
+        return prob
+    alternative = trace_probability(replace(layers, ink=cleaned), method="classical")
+    return alternative if _row_coverage(alternative, calibration) > strength + 0.1 else prob
+
+
+def _row_coverage(prob: np.ndarray, calibration: Calibration) -> float:
+    _, strength = find_rows(prob, calibration.px_per_mm_y)
+    return float(np.median(strength)) if strength.size else 0.0
 
 
 def _unet_probability(image: np.ndarray, calibration: Calibration, paper_mask: np.ndarray) -> np.ndarray:
@@ -211,6 +255,11 @@ def trace_components(prob: np.ndarray, unet_prob: np.ndarray) -> np.ndarray:
     return keep[labels]
 
 
+FULL_COVERAGE = 0.9
+"""Share of a lead's time window the trace must span for full confidence; less scales the confidence down (a cut-off
+print, or a layout read wrongly)."""
+
+
 def lead_confidences(
     traces: list[RowTrace], layout: Layout, calibration: Calibration
 ) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
@@ -227,6 +276,10 @@ def lead_confidences(
             continue
         on_ink = float(trace.on_ink[inside].mean())
         strength = float(trace.strength[inside].mean())
+        traced_from, traced_to = float(trace.x[inside].min()), float(trace.x[inside].max())
+        covered = (min(traced_to, panel.x_end) - max(traced_from, panel.x_start)) / (panel.x_end - panel.x_start)
+        if covered < FULL_COVERAGE:
+            why.append(f"trace covers only {100 * covered:.0f} % of the lead's time window (print cut off?)")
         if on_ink < 0.95:
             why.append(f"trace bridged gaps over {100 * (1 - on_ink):.0f} % of the panel")
         if strength < 0.6:
@@ -237,7 +290,7 @@ def lead_confidences(
             why.append("no grid and no calibration pulse: scale assumed")
         if calibration.pulse_mm is None and calibration.source == "grid":
             why.append("gain assumed (no calibration pulse found)")
-        score = on_ink * (0.6 + 0.4 * min(1.0, strength / 0.8)) * scale_factor
+        score = on_ink * (0.6 + 0.4 * min(1.0, strength / 0.8)) * scale_factor * min(1.0, covered / FULL_COVERAGE)
         if calibration.pulse_mm is None and calibration.source == "grid":
             score *= 0.9
         if panel.lead in confidence:  # a lead shown twice (rhythm strip): keep the better one
@@ -248,13 +301,24 @@ def lead_confidences(
     return confidence, reasons
 
 
+ORIENTATION_PENALTY = 0.85
+"""Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
+
+
 def _quality(
-    confidence: dict[str, float], calibration: Calibration, layout: Layout, geometry: str, rotation_deg: float
+    confidence: dict[str, float],
+    calibration: Calibration,
+    layout: Layout,
+    geometry: str,
+    rotation_deg: float,
+    orientation: Orientation,
 ) -> tuple[float, tuple[str, ...]]:
-    notes = [f"layout {layout.template}", f"geometry: {geometry}, rotation {rotation_deg:+.1f}°"]
+    notes = [orientation.note, f"layout {layout.template}", f"geometry: {geometry}, rotation {rotation_deg:+.1f}°"]
     notes.extend(calibration.notes)
     notes.extend(layout.notes)
     quality = float(np.mean(list(confidence.values()))) if confidence else 0.0
     if calibration.source == "grid":
         quality *= 0.7 + 0.3 * min(1.0, calibration.grid_strength / 0.3)
+    if not orientation.confident and (orientation.quarter_turns or "direction unclear" in orientation.note):
+        quality *= ORIENTATION_PENALTY
     return round(quality, 3), tuple(notes)

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+import cv2
 import numpy as np
 
 from digitize.preprocess import InkLayers
@@ -29,6 +30,12 @@ TRACE_METHODS: tuple[str, ...] = ("classical",)
 
 INK_LEVEL = 0.5
 """Probability above which a pixel counts as trace ink."""
+
+GRID_LINE_LEVEL = 0.25
+"""Ink darkness (0–1) from which a long straight vertical run counts as a grid line."""
+
+GRID_LINE_MIN_MM = 30.0
+"""Shortest unbroken vertical run (mm) taken for a grid line rather than a trace stroke."""
 
 RUN_LEVEL = 0.3
 """Lower level used for the extent of a stroke (its anti-aliased tip is fainter than its core)."""
@@ -95,12 +102,38 @@ def trace_probability(layers: InkLayers, *, method: TraceMethod = "classical") -
     return _classical_probability(layers.ink)
 
 
+def without_vertical_lines(
+    ink: np.ndarray, px_per_mm_y: float, *, min_length_mm: float = GRID_LINE_MIN_MM
+) -> np.ndarray:
+    """The ink layer with long straight vertical lines (a black-and-white grid's lines) set to 0.
+
+    A line is a one-pixel column of dark ink (≥ :data:`GRID_LINE_LEVEL`) unbroken over ``min_length_mm``; trace
+    strokes are slanted or shorter (a QRS upstroke lasts 20–40 ms, i.e. 0.5–1 mm along x). The columns next to
+    such a line (its anti-aliased edge) go too. Where a trace crosses a line it loses ~one line width, which the
+    path bridges.
+    """
+    length = int(round(min_length_mm * px_per_mm_y))
+    if length < 8 or length >= ink.shape[0]:
+        return ink
+    dark = (ink >= GRID_LINE_LEVEL).astype(np.uint8)
+    lines = cv2.morphologyEx(dark, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, length)))
+    if not lines.any():
+        return ink
+    lines = cv2.dilate(lines, np.ones((1, 3), np.uint8))
+    out = ink.copy()
+    out[lines > 0] = 0.0
+    return out
+
+
 def _classical_probability(ink: np.ndarray) -> np.ndarray:
     h, w = ink.shape
     # Levels from the inner page only: a desk edge or scanner border must not set the trace level.
     sample = ink[h // 20 : h - h // 20 : 3, w // 20 : w - w // 20 : 3]
-    low = max(float(np.percentile(sample, 95.0)), 0.06)
-    high = max(float(np.percentile(sample, 99.7)), low + 0.08)
+    core = float(np.percentile(sample, 99.7))
+    # Dense thick traces without a grid (12 rows) cover more than 5 % of the page: the paper level is then well
+    # below the 95th percentile, which would otherwise sit on the traces themselves.
+    low = max(min(float(np.percentile(sample, 95.0)), 0.6 * core), 0.06)
+    high = max(core, low + 0.08)
     prob = (ink - np.float32(low)) * np.float32(1.0 / (high - low))
     return np.clip(prob, 0.0, 1.0, out=prob).astype(np.float32, copy=False)
 
