@@ -103,7 +103,8 @@ class JobStore(ABC):
     def finish(self, id: str, report: dict[str, Any]) -> None: ...
 
     @abstractmethod
-    def fail(self, id: str, reason: str) -> None: ...
+    def fail(self, id: str, reason: str) -> None:
+        """Mark a job failed with the reason; its patient fields are erased (no report will ever carry them)."""
 
     @abstractmethod
     def requeue(self, id: str) -> None:
@@ -174,7 +175,8 @@ class _SqlJobStore(JobStore):
 
     def fail(self, id: str, reason: str) -> None:
         self._execute(
-            self._sql("UPDATE jobs SET state = 'failed', error = ?, updated_utc = ? WHERE id = ?"), (reason, _now(), id)
+            self._sql("UPDATE jobs SET state = 'failed', error = ?, patient = '{}', updated_utc = ? WHERE id = ?"),
+            (reason, _now(), id),
         )
 
     def requeue(self, id: str) -> None:

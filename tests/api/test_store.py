@@ -82,9 +82,11 @@ def test_job_life_cycle(store):
     store.finish(job.id, {"status": {"screening": "normal"}})
     done = store.get(job.id)
     assert done.state == "done" and done.report == {"status": {"screening": "normal"}}
-    other = store.create("b" * 32, input_name="input.edf", kind="record", patient={}, webhook_url="http://h/x")
+    other = store.create("b" * 32, input_name="input.edf", kind="record", patient={"name": "Y"}, webhook_url="http://h/x")
     store.fail(other.id, "input refused: x")
-    assert store.get(other.id).error == "input refused: x"
+    failed = store.get(other.id)
+    assert failed.error == "input refused: x" and failed.webhook_url == "http://h/x"
+    assert failed.patient == {}  # a failed job keeps no patient fields
     assert store.counts() == {"done": 1, "failed": 1}
     assert store.unfinished() == []
     assert store.delete(job.id) and not store.delete(job.id) and store.get(job.id) is None
