@@ -154,6 +154,10 @@ def digitize_image(
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
     traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
+    if calibration.source == "assumed" and max(qrs_like_deflections(t, calibration) for t in traces) < MIN_BEATS_IN_ROW:
+        raise NoEcgFoundError(
+            "no ECG found: no grid, no calibration pulse and no heartbeat-like deflections in the lines traced"
+        )
     layout = resolve_layout(layout, traces, calibration, forced=template is not None)
     lap("trace")
     record = reconstruct(
@@ -175,6 +179,36 @@ def digitize_image(
     timings["total"] = sum(timings.values())
     return Digitization(
         record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings
+    )
+
+
+MIN_BEATS_IN_ROW = 3
+"""QRS-like deflections the best row must show when nothing else (grid, calibration pulse) says the image is an ECG:
+a 10 s row at 30 bpm has 5; the edges of a photo of something else (hills, roofs) give 0–2."""
+
+QRS_MIN_MM = 3.0
+"""Smallest QRS-like deflection (mm on paper: 0.3 mV at 10 mm/mV) counted by :func:`qrs_like_deflections`."""
+
+QRS_MAX_HALF_WIDTH_S = 0.12
+"""Largest width at half height (s) of a QRS-like deflection."""
+
+
+def qrs_like_deflections(trace: RowTrace, calibration: Calibration) -> int:
+    """Sharp deflections of a row trace, up or down (whichever is more): peaks at least :data:`QRS_MIN_MM` above the
+    0.4 s running median and at most :data:`QRS_MAX_HALF_WIDTH_S` wide at half height."""
+    from scipy.ndimage import median_filter
+    from scipy.signal import find_peaks
+
+    if trace.x.size < 2:
+        return 0
+    columns = np.arange(trace.x.min(), trace.x.max(), 1.0)
+    height_mm = -np.interp(columns, trace.x, trace.y) / calibration.px_per_mm_y
+    window = max(3, int(0.4 * calibration.px_per_s)) | 1
+    detail = height_mm - median_filter(height_mm, window, mode="nearest")
+    max_width = QRS_MAX_HALF_WIDTH_S * calibration.px_per_s
+    return max(
+        len(find_peaks(signal, prominence=QRS_MIN_MM, width=(None, max_width), rel_height=0.5)[0])
+        for signal in (detail, -detail)
     )
 
 

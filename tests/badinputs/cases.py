@@ -145,7 +145,7 @@ CASES: tuple[Case, ...] = (
         "a synthetic landscape photo (gradients, shapes, noise), no ECG",
         "image",
         b.synthetic_scene,
-        **reported(screening=INSUFFICIENT),
+        **refused("no ECG found", stage=StageCheck("digitize", 422, "no ECG found")),
     ),
     # --- unusual but readable ECG prints -----------------------------------------------------------------------
     Case(

@@ -57,3 +57,21 @@ def test_a_lead_whose_window_the_trace_only_partly_spans_loses_confidence() -> N
     assert confidence["I"] > 0.9 and confidence["aVF"] > 0.9
     assert confidence["V1"] < 0.3 and confidence["V4"] == 0.0
     assert any("covers only 20 %" in why for why in reasons["V2"])
+
+
+def test_qrs_like_deflections_count_heartbeats_not_edges() -> None:
+    """Five sharp 1 mV spikes in a 10 s row count 5; a hill's outline (slopes, a step, a broad bump) counts none."""
+    from digitize.calibrate import Calibration
+    from digitize.pipeline import qrs_like_deflections
+    from digitize.trace import RowTrace
+
+    calibration = Calibration(4.0, 4.0, 25.0, 10.0, "assumed", 0.0, None)
+    x = np.arange(0.0, 10 * calibration.px_per_s)
+    t = x / calibration.px_per_s
+    baseline = 300.0 + 5.0 * np.sin(2 * np.pi * 0.2 * t)
+    spikes = sum(40.0 * np.exp(-(((t - c) / 0.02) ** 2)) for c in (1, 3, 5, 7, 9))  # 10 mm = 1 mV, QRS-narrow
+    heart = RowTrace(x, baseline - spikes, np.ones(x.size, bool), np.ones(x.size))
+    assert qrs_like_deflections(heart, calibration) == 5
+    slope, step = 80.0 * np.clip(1 - np.abs(t - 4) / 3, 0, None), 30.0 * (t > 7)
+    hill = 300.0 - slope - step - 30.0 * np.exp(-(((t - 8.5) / 0.5) ** 2))
+    assert qrs_like_deflections(RowTrace(x, hill, np.ones(x.size, bool), np.ones(x.size)), calibration) < 3
