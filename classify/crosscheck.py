@@ -32,10 +32,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from analyze.findings import Finding
 from classify.labels import TILED_CLASSES
+
+if TYPE_CHECKING:
+    from classify.runtime import ClassificationResult
 
 SHARED_LABELS: tuple[str, ...] = ("ABNORMAL", "AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT")
 SOURCES: tuple[str, ...] = ("waveform", "tiled", "fusion")
@@ -179,3 +182,19 @@ def crosscheck(waveform: SourceVerdicts, tiled: SourceVerdicts, fusion: SourceVe
         checks.append(LabelCheck(label, verdicts, evidence, status, resolved, note))
     available = {name: any(v is not None for v in s.verdicts.values()) for name, s in by_source.items()}
     return CrossCheck(tuple(checks), available)
+
+
+def crosscheck_all(found: Sequence[Finding] | None, classification: ClassificationResult | None) -> CrossCheck:
+    """:func:`crosscheck` of the waveform findings (None: not measurable) against both classifiers' outputs (None:
+    not run)."""
+    tiled = classification.tiled if classification else None
+    fusion = classification.fusion if classification else None
+    return crosscheck(
+        waveform_verdicts(found),
+        tiled_verdicts(tiled.probabilities if tiled else None, tiled.labels if tiled else None),
+        fusion_verdicts(
+            fusion.abnormal_probability if fusion else None,
+            fusion.label if fusion else None,
+            fusion.threshold if fusion else None,
+        ),
+    )

@@ -24,7 +24,7 @@ import numpy as np
 
 from analyze import Measurements, findings, measure
 from analyze.codes import CODES
-from classify.crosscheck import crosscheck, fusion_verdicts, tiled_verdicts, waveform_verdicts
+from classify.crosscheck import crosscheck_all
 from classify.manifest import ModelUnavailableError
 from classify.runtime import ClassificationResult, Classifier
 from digitize.load import load_image
@@ -180,17 +180,7 @@ class Pipeline:
         timings["analyze"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        tiled = classification.tiled if classification else None
-        fusion = classification.fusion if classification else None
-        check = crosscheck(
-            waveform_verdicts(found),
-            tiled_verdicts(tiled.probabilities if tiled else None, tiled.labels if tiled else None),
-            fusion_verdicts(
-                fusion.abnormal_probability if fusion else None,
-                fusion.label if fusion else None,
-                fusion.threshold if fusion else None,
-            ),
-        )
+        check = crosscheck_all(found, classification)
         timings["crosscheck"] = time.perf_counter() - t0
         saliency = None
         if self.saliency and classification is not None:

@@ -24,7 +24,7 @@ from analyze import Measurements, findings  # noqa: E402
 from analyze.codes import CODES  # noqa: E402
 from analyze.measure import INTERVAL_KEYS  # noqa: E402
 from analyze.morphology import LeadMorphology  # noqa: E402
-from classify.crosscheck import crosscheck, fusion_verdicts, tiled_verdicts, waveform_verdicts  # noqa: E402
+from classify.crosscheck import crosscheck_all  # noqa: E402
 from classify.labels import TILED_CLASSES  # noqa: E402
 from classify.runtime import Beat, ClassificationResult, FusionResult, TiledResult  # noqa: E402
 from ecg.record import LEADS  # noqa: E402
@@ -171,17 +171,7 @@ def test_patient_fields_are_normalised_or_refused(id_, name, age, sex):
 def test_report_json_matches_schema(patient, m, classification, quality, good_leads, timings, errors, notes):
     TALLY["report json"] += 1
     found = findings(m, sex=patient.sex, age=patient.age) if m is not None else None
-    tiled = classification.tiled if classification else None
-    fusion = classification.fusion if classification else None
-    check = crosscheck(
-        waveform_verdicts(found),
-        tiled_verdicts(tiled.probabilities if tiled else None, tiled.labels if tiled else None),
-        fusion_verdicts(
-            fusion.abnormal_probability if fusion else None,
-            fusion.label if fusion else None,
-            fusion.threshold if fusion else None,
-        ),
-    )
+    check = crosscheck_all(found, classification)
     status = screening_status(
         measurable=m is not None,
         quality=quality,
