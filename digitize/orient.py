@@ -1,6 +1,14 @@
 """Quarter-turn orientation of an ECG image: a portrait phone photo (90°/270°) or a sheet scanned upside down (180°).
 
-Two questions, answered on a small copy of the ink layer (grid colour removed):
+**Orientation network** (``models/orient.onnx``, trained by :mod:`digitize.train_orient`): the grey page shrunk to fit
+a 256 px square, letterboxed so the aspect ratio is kept (a landscape page turned by 90° becomes portrait), goes
+through a small CNN with four outputs, the quarter turns 0–3 that make it upright. When the largest softmax reaches
+the manifest's ``thresholds.confident`` (chosen on validation so that no wrong call passes it) that turn is applied
+and called confident; otherwise, and when the model file is missing or fails its sha256 check, the heuristic below
+decides and the note says so. The session is made once per process (CPU, one thread).
+
+**Heuristic** (:func:`heuristic_orientation`). Two questions, answered on a small copy of the ink layer (grid colour
+removed):
 
 * **Lying or standing?** Trace rows are bands of ink across the page with blank paper between them, so in an
   upright page the amount of ink per pixel row swings strongly (rows, gaps) while the amount per pixel column is
@@ -11,12 +19,18 @@ Two questions, answered on a small copy of the ink layer (grid colour removed):
   weakly: most leads' largest deflection points up (R waves), so the ink reaches further above the baseline than
   below it.
 
-Measured on DataSynth renders turned by each quarter (``bench/orientation_eval.py``).
+Measured with ``bench/orientation_eval.py`` (each image turned by every quarter; 2026-12-02): on the 36 ECG-Image-Kit
+kit-dev images (144 cases) the network path puts 90 % upright (clean 100 %, scan 73 %, photo 98 %) with 0 confident
+but wrong calls, the heuristic alone 51 % with 2 confident wrong; on 12 DataSynth renders of LUDB records (48 cases)
+100 % versus 69 %. About 6 ms per call with the network, 20–50 ms for the heuristic.
 """
 
 from __future__ import annotations
 
+import os
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -26,6 +40,7 @@ from digitize.grid import TYPICAL_PAGE_WIDTH_MM
 from digitize.layout import find_rows
 from digitize.preprocess import ink_layers
 from digitize.pulse import find_pulse
+from digitize.segment import DEFAULT_MODELS_DIR, SegmenterIntegrityError, SegmenterUnavailableError, verified_model
 from digitize.trace import trace_probability
 
 WORK_SIDE_PX = 1100
@@ -41,6 +56,13 @@ MIN_PULSE_ROWS = 2
 
 POLARITY_MARGIN = 0.15
 """Relative up/down reach difference the QRS polarity needs before it decides 0° versus 180° on its own."""
+
+
+INPUT_SIDE = 256
+"""Side (px) of the square the orientation network sees: the grey page shrunk to fit, letterboxed (aspect kept)."""
+
+MODEL_NAME = "orient"
+"""Name of the orientation network in ``models/manifest.json`` (file ``models/orient.onnx``)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +84,30 @@ class Orientation:
         return (90 * self.quarter_turns) % 360
 
 
+def shrink_grey(image: np.ndarray, side: int = INPUT_SIDE) -> np.ndarray:
+    """Grey uint8 copy of ``image`` (RGB or grey) whose longest side is ``side`` px (aspect ratio kept)."""
+    grey = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image[:, :, :3]), cv2.COLOR_RGB2GRAY)
+    height, width = grey.shape[:2]
+    scale = side / max(height, width)
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    interpolation = cv2.INTER_AREA if scale < 1.0 else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(grey), size, interpolation=interpolation)
+
+
+def letterbox(grey: np.ndarray, side: int = INPUT_SIDE) -> np.ndarray:
+    """``grey`` (uint8, longest side ≤ ``side``) centred on a black ``side``×``side`` square, as float32 in 0–1."""
+    height, width = grey.shape
+    out = np.zeros((side, side), np.float32)
+    top, left = (side - height) // 2, (side - width) // 2
+    out[top : top + height, left : left + width] = grey.astype(np.float32) * np.float32(1.0 / 255.0)
+    return out
+
+
+def model_input(image: np.ndarray, side: int = INPUT_SIDE) -> np.ndarray:
+    """The orientation network's input ``(1, 1, side, side)`` float32 for an RGB (or grey) image of any size."""
+    return letterbox(shrink_grey(image, side), side)[None, None]
+
+
 def upright(image: np.ndarray, orientation: Orientation) -> np.ndarray:
     """The image turned upright (a contiguous copy when turned)."""
     if orientation.quarter_turns % 4 == 0:
@@ -69,8 +115,30 @@ def upright(image: np.ndarray, orientation: Orientation) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, orientation.quarter_turns))
 
 
-def detect_orientation(image: np.ndarray) -> Orientation:
-    """Quarter turns that make ``image`` (RGB, any size) upright; see the module docstring."""
+def detect_orientation(image: np.ndarray, models_dir: str | Path | None = None) -> Orientation:
+    """Quarter turns that make ``image`` (RGB, any size) upright; see the module docstring.
+
+    The orientation network (``<models_dir>/orient.onnx``; default ``models/`` or ``ECGSCREEN_MODELS_DIR``) decides
+    when its softmax maximum reaches the manifest's threshold; otherwise, or without the model, the heuristic does.
+    """
+    model = orientation_model(models_dir)
+    if model is None:
+        return heuristic_orientation(image)
+    probabilities = model.probabilities(image)
+    turns = int(np.argmax(probabilities))
+    p = float(probabilities[turns])
+    if p >= model.threshold:
+        why = f"orientation model p={p:.2f}"
+        if turns == 0:
+            return Orientation(0, True, f"orientation upright ({why})")
+        return Orientation(turns, True, f"image was rotated by {90 * turns}°; corrected ({why})")
+    found = heuristic_orientation(image)
+    note = f"{found.note}; orientation model unsure ({90 * turns}° p={p:.2f} < {model.threshold:.2f}), heuristic used"
+    return Orientation(found.quarter_turns, found.confident, note)
+
+
+def heuristic_orientation(image: np.ndarray) -> Orientation:
+    """Quarter turns from the ink profiles, the calibration pulses and the QRS polarity (no model)."""
     prob = _small_probability(image)
     ratio = _profile_ratio(prob)
     if ratio <= 1.0 / LYING_RATIO:
@@ -93,6 +161,50 @@ def detect_orientation(image: np.ndarray) -> Orientation:
     if not lying_sure:
         note += f"; row direction unclear (profile ratio {ratio:.2f})"
     return Orientation(turns, confident, note)
+
+
+class OrientationModel:
+    """An onnxruntime session (CPU, one thread) of the orientation network, checked against the manifest's sha256.
+
+    Raises ``digitize.segment.SegmenterUnavailableError`` / ``SegmenterIntegrityError`` like the trace model.
+    """
+
+    def __init__(self, models_dir: str | Path = DEFAULT_MODELS_DIR, *, threads: int = 1) -> None:
+        import onnxruntime as ort
+
+        self.record, self.path = verified_model(models_dir, MODEL_NAME)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        self.threshold = float(self.record.thresholds.get("confident", 0.9))
+        self.side = int(self.record.inputs.get("image", {}).get("shape", [0, 0, INPUT_SIDE])[2])
+
+    def probabilities(self, image: np.ndarray) -> np.ndarray:
+        """Softmax (4,) over the quarter turns (``np.rot90`` k) that make ``image`` (RGB or grey) upright."""
+        logits = self.session.run(None, {"image": model_input(image, self.side)})[0][0].astype(np.float64)
+        exp = np.exp(logits - logits.max())
+        return exp / exp.sum()
+
+
+_MODELS: dict[str, OrientationModel | None] = {}
+
+
+def orientation_model(models_dir: str | Path | None = None) -> OrientationModel | None:
+    """The process-wide orientation model of ``models_dir`` (``ECGSCREEN_MODELS_DIR`` or ``models/``), or None.
+
+    None when the file or its manifest entry is missing or the file's sha256 differs (the heuristic is used then).
+    """
+    folder = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+    key = str(folder.resolve())
+    if key not in _MODELS:
+        try:
+            _MODELS[key] = OrientationModel(folder)
+        except (SegmenterUnavailableError, SegmenterIntegrityError) as error:
+            if isinstance(error, SegmenterIntegrityError):
+                warnings.warn(f"orientation model refused, heuristic used: {error}", RuntimeWarning, stacklevel=2)
+            _MODELS[key] = None
+    return _MODELS[key]
 
 
 def _small_probability(image: np.ndarray) -> np.ndarray:

@@ -34,6 +34,12 @@ STRIDE = 16
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
+TRAIN_HINTS = {
+    MODEL_NAME: "python -m digitize.train RUN_DIR --time-budget-min 40 (or use method='classical')",
+    "orient": "python -m digitize.train_orient RUN_DIR --time-budget-min 25",
+}
+
+
 class SegmenterUnavailableError(EcgInputError):
     """The trace model file or its manifest entry is missing."""
 
@@ -53,6 +59,7 @@ class ModelRecord:
     version: str
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    preprocess: str = "none"
     classes: list[str] = field(default_factory=list)
     thresholds: dict[str, float] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
@@ -103,16 +110,16 @@ def verified_model(models_dir: str | Path, name: str = MODEL_NAME) -> tuple[Mode
     models_dir = Path(models_dir)
     entry = _read_document(models_dir).get("models", {}).get(name)
     if entry is None or not (models_dir / entry["file"]).exists():
+        hint = TRAIN_HINTS.get(name, "")
         raise SegmenterUnavailableError(
-            f"trace model {models_dir / (name + '.onnx')} is missing; train it with: "
-            "python -m digitize.train RUN_DIR --time-budget-min 40 (or use method='classical')"
+            f"model {models_dir / (name + '.onnx')} is missing" + (f"; train it with: {hint}" if hint else "")
         )
     record = ModelRecord(**entry)
     path = models_dir / record.file
     actual = sha256_file(path)
     if actual != record.sha256:
         raise SegmenterIntegrityError(
-            f"trace model {path} has sha256 {actual}, but the manifest expects {record.sha256}; "
+            f"model {path} has sha256 {actual}, but the manifest expects {record.sha256}; "
             "the file is corrupt or was replaced"
         )
     return record, path
