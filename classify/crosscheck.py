@@ -6,6 +6,11 @@ physician review and never hidden. The waveform analysis measures intervals, so 
 interval-defined labels (pre-excitation, complete bundle branch blocks): for those the waveform verdict is the
 resolved one and the report says so; for the others a disagreement stays unresolved.
 
+A verdict of a tiled class that did not pass validation (:func:`classify.manifest.validated_classes`: AUROC ≥ 0.70
+on ≥ 10 validation positives; for ABNORMAL the NORM class) is still shown, so agreement statistics can be computed
+over it, but it is *excluded*: it takes no part in a label's status, resolution or disagreement, nor in the
+screening status. An untrained class must not turn every report into "abnormal — review".
+
 Shared labels and who speaks of them
 ------------------------------------
 ==========  ======================================  ===================  ===========================
@@ -63,6 +68,13 @@ class LabelCheck:
     resolved: bool | None
     """The verdict to report: the agreed one, the waveform's where it is authoritative, else ``None`` (review)."""
     note: str = ""
+    excluded: dict[str, str] = field(default_factory=dict)
+    """Sources whose verdict is shown but not counted, with the reason."""
+
+    @property
+    def counted(self) -> dict[str, bool]:
+        """The verdicts that count: spoken and not excluded."""
+        return {k: v for k, v in self.verdicts.items() if v is not None and k not in self.excluded}
 
     @property
     def needs_review(self) -> bool:
@@ -77,6 +89,7 @@ class LabelCheck:
             "resolved": self.resolved,
             "needs_review": self.needs_review,
             "note": self.note,
+            "excluded": dict(self.excluded),
         }
 
 
@@ -108,6 +121,8 @@ class SourceVerdicts:
 
     verdicts: dict[str, bool | None]
     evidence: dict[str, dict[str, Any]]
+    excluded: dict[str, str] = field(default_factory=dict)
+    """Labels whose verdict is shown but must not count, with the reason."""
 
 
 def waveform_verdicts(found: Sequence[Finding] | None) -> SourceVerdicts:
@@ -127,10 +142,17 @@ def waveform_verdicts(found: Sequence[Finding] | None) -> SourceVerdicts:
     return SourceVerdicts(verdicts, evidence)
 
 
-def tiled_verdicts(probabilities: dict[str, float] | None, labels: Sequence[str] | None) -> SourceVerdicts:
-    """Verdicts of the RGB-tiled classifier from its probabilities and the classes above threshold."""
+def tiled_verdicts(
+    probabilities: dict[str, float] | None,
+    labels: Sequence[str] | None,
+    validated: Sequence[str] = TILED_CLASSES,
+) -> SourceVerdicts:
+    """Verdicts of the RGB-tiled classifier from its probabilities and the classes above threshold; labels whose
+    class (NORM for ABNORMAL) is not in ``validated`` are marked excluded."""
     if probabilities is None or labels is None:
         return SourceVerdicts(dict.fromkeys(SHARED_LABELS), {})
+    reason = "not validated: AUROC < 0.70 or < 10 positives on validation data"
+    excluded = {label: reason for label in SHARED_LABELS if (label if label != "ABNORMAL" else "NORM") not in validated}
     fired = set(labels)
     verdicts: dict[str, bool | None] = dict.fromkeys(SHARED_LABELS)
     evidence: dict[str, dict[str, Any]] = {}
@@ -141,7 +163,7 @@ def tiled_verdicts(probabilities: dict[str, float] | None, labels: Sequence[str]
         if label in TILED_CLASSES:
             verdicts[label] = label in fired
             evidence[label] = {"probability": probabilities.get(label)}
-    return SourceVerdicts(verdicts, evidence)
+    return SourceVerdicts(verdicts, evidence, {k: v for k, v in excluded.items() if verdicts[k] is not None})
 
 
 def fusion_verdicts(abnormal_probability: float | None, label: str | None, threshold: float | None) -> SourceVerdicts:
@@ -162,7 +184,8 @@ def crosscheck(waveform: SourceVerdicts, tiled: SourceVerdicts, fusion: SourceVe
     for label in SHARED_LABELS:
         verdicts = {name: s.verdicts.get(label) for name, s in by_source.items()}
         evidence = {name: s.evidence[label] for name, s in by_source.items() if label in s.evidence}
-        speaking = {name: v for name, v in verdicts.items() if v is not None}
+        excluded = {name: s.excluded[label] for name, s in by_source.items() if label in s.excluded}
+        speaking = {name: v for name, v in verdicts.items() if v is not None and name not in excluded}
         values = set(speaking.values())
         if not speaking:
             status: Status = "no source"
@@ -179,7 +202,7 @@ def crosscheck(waveform: SourceVerdicts, tiled: SourceVerdicts, fusion: SourceVe
             resolved = verdicts["waveform"]
         elif status == "disagree":
             note = "sources disagree: physician review required"
-        checks.append(LabelCheck(label, verdicts, evidence, status, resolved, note))
+        checks.append(LabelCheck(label, verdicts, evidence, status, resolved, note, excluded))
     available = {name: any(v is not None for v in s.verdicts.values()) for name, s in by_source.items()}
     return CrossCheck(tuple(checks), available)
 
@@ -191,7 +214,11 @@ def crosscheck_all(found: Sequence[Finding] | None, classification: Classificati
     fusion = classification.fusion if classification else None
     return crosscheck(
         waveform_verdicts(found),
-        tiled_verdicts(tiled.probabilities if tiled else None, tiled.labels if tiled else None),
+        tiled_verdicts(
+            tiled.probabilities if tiled else None,
+            tiled.labels if tiled else None,
+            tiled.validated if tiled else TILED_CLASSES,
+        ),
         fusion_verdicts(
             fusion.abnormal_probability if fusion else None,
             fusion.label if fusion else None,

@@ -74,6 +74,26 @@ class ModelEntry:
         return asdict(self)
 
 
+MIN_VALIDATION_SUPPORT = 10
+"""Positive validation examples a class needs before its output may count in the cross-check and the status."""
+MIN_VALIDATION_AUROC = 0.70
+"""Validation AUROC a class needs before its output may count in the cross-check and the status."""
+
+
+def validated_classes(entry: ModelEntry) -> tuple[str, ...]:
+    """Classes of a multi-label model whose validation figures (``metrics.per_class`` of its manifest entry) reach
+    AUROC ≥ :data:`MIN_VALIDATION_AUROC` on ≥ :data:`MIN_VALIDATION_SUPPORT` positives; the others are shown in
+    reports but do not count (a class the model has not learned must not drive a screening decision)."""
+    per_class = entry.metrics.get("per_class", {})
+    passed = []
+    for name in entry.classes:
+        figures = per_class.get(name) or {}
+        auroc, support = figures.get("auroc"), figures.get("support") or 0
+        if auroc is not None and auroc >= MIN_VALIDATION_AUROC and support >= MIN_VALIDATION_SUPPORT:
+            passed.append(name)
+    return tuple(passed)
+
+
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file."""
     digest = hashlib.sha256()

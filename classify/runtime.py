@@ -28,6 +28,7 @@ from classify.manifest import (
     ModelEntry,
     ModelUnavailableError,
     missing_models_message,
+    validated_classes,
     verified_entry,
 )
 from classify.preprocess import PREPROCESS_METHODS, Prepared, prepare_image
@@ -46,11 +47,13 @@ class Beat:
 @dataclass(frozen=True)
 class TiledResult:
     """RGB-tiled ResNet output: probability per class (:data:`classify.labels.TILED_CLASSES` order), the classes
-    at or above their thresholds, and the thresholds."""
+    at or above their thresholds, the thresholds, and the classes that passed validation
+    (:func:`classify.manifest.validated_classes`; only those count in the cross-check and the status)."""
 
     probabilities: dict[str, float]
     labels: tuple[str, ...]
     thresholds: dict[str, float]
+    validated: tuple[str, ...] = TILED_CLASSES
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class ClassificationResult:
         """Plain JSON-ready form (the CLI output)."""
         out = asdict(self)
         out["tiled"]["labels"] = list(self.tiled.labels)
+        out["tiled"]["validated"] = list(self.tiled.validated)
         out["fusion"]["beats"] = [{"box": list(b.box), "score": b.score} for b in self.fusion.beats]
         out["image_size"] = {"width": self.image_size[1], "height": self.image_size[0]}
         return out
@@ -147,6 +151,7 @@ class Classifier:
         if list(tiled.classes) != list(TILED_CLASSES):
             raise ModelUnavailableError(f"{tiled.file} has classes {tiled.classes}; expected {list(TILED_CLASSES)}")
         self.tiled_thresholds = {c: float(tiled.thresholds[c]) for c in TILED_CLASSES}
+        self.tiled_validated = validated_classes(tiled)
         self.beat_threshold = float(self.entries["detector"].thresholds["score"])
         self.fusion_threshold = float(self.entries["fusion"].thresholds["abnormal"])
         self.preprocess = {name: preprocess or entry.preprocess for name, entry in self.entries.items()}
@@ -196,6 +201,7 @@ class Classifier:
             probabilities={c: round(float(p), 4) for c, p in zip(TILED_CLASSES, probabilities, strict=True)},
             labels=tuple(c for c, p in zip(TILED_CLASSES, probabilities, strict=True) if p >= self.tiled_thresholds[c]),
             thresholds=dict(self.tiled_thresholds),
+            validated=self.tiled_validated,
         )
         view = prepared["detector"]
         beats = self.detect_beats(view.image)  # boxes in the prepared image

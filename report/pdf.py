@@ -196,8 +196,8 @@ def _page_two(c: Canvas, result: PipelineResult, size: tuple[float, float]) -> N
     c.drawString(MARGIN_MM * mm, (top - 4) * mm, "Classifiers, cross-check and digitization")
     col_w = (width_mm - 2 * MARGIN_MM - 8) / 2
     _classifier_panel(c, report, result.saliency, MARGIN_MM, top - 10, col_w)
-    _crosscheck_table(c, report, MARGIN_MM + col_w + 8, top - 10, col_w)
-    _digitization_panel(c, report, MARGIN_MM + col_w + 8, top - 66, col_w)
+    below_table = _crosscheck_table(c, report, MARGIN_MM + col_w + 8, top - 10, col_w)
+    _digitization_panel(c, report, MARGIN_MM + col_w + 8, min(top - 66, below_table - 3), col_w)
     images = [(result.image, "Input image" if report.input.get("kind") == "image" else "Rendering classified"),
               (result.overlay, "Digitization overlay")]
     _images(c, [(img, title) for img, title in images if img is not None], MARGIN_MM, MARGIN_MM + 8,
@@ -217,11 +217,16 @@ def _classifier_panel(c: Canvas, report: Report, saliency: np.ndarray | None, x:
     tiled = cls["tiled"]
     probs = sorted(tiled["probabilities"].items(), key=lambda kv: -kv[1])[:6]
     c.setFont("Helvetica", 7.5)
-    c.drawString(x * mm, (top - 8) * mm, "RGB-tiled ResNet (10 classes) — top classes:")
+    validated = tiled.get("validated", list(tiled["probabilities"]))
+    unvalidated = [name for name in tiled["probabilities"] if name not in validated]
+    heading = "RGB-tiled ResNet (10 classes) — top classes"
+    if unvalidated:
+        heading += " (grey italic: not validated, not counted)"
+    c.drawString(x * mm, (top - 8) * mm, heading + ":")
     for i, (name, p) in enumerate(probs):
         yy = top - 12.5 - i * 4
-        fired = name in tiled["labels"]
-        c.setFont("Helvetica-Bold" if fired else "Helvetica", 7.5)
+        fired = name in tiled["labels"] and name not in unvalidated
+        c.setFont("Helvetica-Oblique" if name in unvalidated else "Helvetica-Bold" if fired else "Helvetica", 7.5)
         c.drawString((x + 2) * mm, yy * mm, name)
         c.setFillColor(colors.Color(0.75, 0.1, 0.1) if fired else colors.Color(0.6, 0.6, 0.6))
         c.rect((x + 16) * mm, yy * mm, max(0.3, 40 * p) * mm, 2.4 * mm, fill=1, stroke=0)
@@ -245,7 +250,8 @@ def _classifier_panel(c: Canvas, report: Report, saliency: np.ndarray | None, x:
     return yy - 6
 
 
-def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float) -> None:
+def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float) -> float:
+    """Draws the table and its key; returns the y (mm) below them."""
     c.setFont("Helvetica-Bold", 8.5)
     c.drawString(x * mm, (top - 3) * mm, "Cross-check (shared labels)")
     rows = [["label", "waveform", "tiled", "fusion", "status", "resolved"]]
@@ -257,7 +263,8 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
     ]
     for i, check in enumerate(report.crosscheck.get("labels", []), start=1):
         v = check["verdicts"]
-        rows.append([check["label"], _yes_no(v["waveform"]), _yes_no(v["tiled"]), _yes_no(v["fusion"]),
+        shown = {k: _yes_no(v[k]) + (" †" if k in check.get("excluded", {}) else "") for k in v}
+        rows.append([check["label"], shown["waveform"], shown["tiled"], shown["fusion"],
                      check["status"], _yes_no(check["resolved"]) + (" *" if _authoritative(check) else "")])
         if check["needs_review"]:
             style.append(("BACKGROUND", (0, i), (-1, i), colors.Color(0.99, 0.86, 0.82)))
@@ -267,7 +274,8 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
     table.drawOn(c, x * mm, (top - 5) * mm - h)
     c.setFont("Helvetica", 6.5)
     c.drawString(x * mm, (top - 8) * mm - h, "* interval-defined: the waveform measurement is authoritative. "
-                 "Red rows disagree: physician review required.")
+                 "† not validated, not counted. Red rows disagree: physician review required.")
+    return top - 8 - h / mm
 
 
 def _authoritative(check: dict[str, Any]) -> bool:

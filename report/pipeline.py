@@ -25,7 +25,8 @@ import numpy as np
 from analyze import Measurements, findings, measure
 from analyze.codes import CODES
 from classify.crosscheck import crosscheck_all
-from classify.manifest import ModelUnavailableError
+from classify.labels import TILED_CLASSES
+from classify.manifest import MIN_VALIDATION_AUROC, MIN_VALIDATION_SUPPORT, ModelUnavailableError
 from classify.runtime import ClassificationResult, Classifier
 from digitize.load import load_image
 from digitize.pipeline import Digitization, digitize_image
@@ -193,18 +194,26 @@ class Pipeline:
             quality = digitization.quality
             good_leads = sum(1 for v in digitization.lead_confidence.values() if v >= 0.5)
         abnormal_codes = [f.code for f in found or [] if CODES[f.code].abnormal]
-        resolved_abnormal = check.label("ABNORMAL").verdicts
+        counted_abnormal = check.label("ABNORMAL").counted
         status = screening_status(
             measurable=measurements is not None,
             quality=quality,
             good_leads=good_leads,
             abnormal_findings=abnormal_codes,
-            abnormal_sources=[s for s, v in resolved_abnormal.items() if v],
+            abnormal_sources=[s for s, v in counted_abnormal.items() if v],
             disagreements=[c.label for c in check.disagreements],
             recorded_leads=None if kind == "image" else int(np.isfinite(record.signals).any(axis=1).sum()),
         )
         if self.classifier_error:
             errors.setdefault("classify", self.classifier_error)
+        unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
+        if unvalidated:
+            notes = (
+                *notes,
+                f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
+                f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
+                "cross-check or the status",
+            )
         timings["total"] = time.perf_counter() - start
         report = Report(
             id=uuid.uuid4().hex,

@@ -61,7 +61,12 @@ def agreement_command(
     reference = read_labels(labels) if labels else None
     cache = out.with_suffix(".reports")
     cache.mkdir(parents=True, exist_ok=True)
-    todo = [(str(p), str(cache / f"{p.stem}.json")) for p in images if not (cache / f"{p.stem}.json").exists()]
+    made_by = _current_makers(models)
+    todo = [
+        (str(p), str(cache / f"{p.stem}.json"))
+        for p in images
+        if not _is_current(cache / f"{p.stem}.json", p, made_by)
+    ]
     failures: dict[str, str] = {}
     if todo:
         context = multiprocessing.get_context("forkserver")
@@ -73,7 +78,7 @@ def agreement_command(
     reports = []
     for p in images:
         cached = cache / f"{p.stem}.json"
-        if cached.exists():
+        if p.name not in failures and cached.exists():
             reports.append(json.loads(cached.read_text(encoding="utf-8")))
     if not reports:
         fail("no image could be processed: " + "; ".join(f"{k}: {v}" for k, v in failures.items()))
@@ -85,6 +90,31 @@ def agreement_command(
     if html_out is not None:
         html_out.write_text(_html(doc, png), encoding="utf-8")
     err_console.print(f"{len(reports)} reports, {len(failures)} failed → {out}, {png}", highlight=False)
+
+
+def _current_makers(models: Path | None) -> dict[str, Any]:
+    """The software version and model versions a cached report must carry to be reused."""
+    from classify.manifest import DEFAULT_MODELS_DIR, MODEL_NAMES, read_manifest
+    from report.pipeline import software_version
+
+    entries = read_manifest(models or DEFAULT_MODELS_DIR)
+    return {"software": software_version(), "models": {n: entries[n].version for n in MODEL_NAMES if n in entries}}
+
+
+def _is_current(cached: Path, image: Path, made_by: dict[str, Any]) -> bool:
+    """True when ``cached`` is a readable report of exactly this file made by this software and these models; a
+    stale cache (new release, retrained model, changed image) is recomputed rather than mixed into the statistics."""
+    from classify.manifest import sha256_file
+
+    try:
+        doc = json.loads(cached.read_text(encoding="utf-8"))
+        return (
+            doc["software"]["version"] == made_by["software"]
+            and (doc.get("classifiers") or {}).get("model_versions", {}) == made_by["models"]
+            and doc["input"]["sha256"] == sha256_file(image)
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def _html(doc: dict[str, Any], png: Path) -> str:

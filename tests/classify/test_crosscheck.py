@@ -65,3 +65,22 @@ def test_missing_sources_speak_of_nothing():
     assert all(c.status == "no source" for c in check.labels)
     assert check.sources_available == {"waveform": False, "tiled": False, "fusion": False}
     assert [c["label"] for c in check.to_dict()["labels"]] == list(SHARED_LABELS)
+
+
+def test_unvalidated_tiled_classes_are_shown_but_not_counted():
+    check = crosscheck(
+        waveform_verdicts([Finding("SR", "sinus rhythm"), Finding("NORM", "normal ECG")]),
+        tiled_verdicts(_probs(AFIB=0.9, PVC=0.8), ["AFIB", "PVC"], validated=("PVC",)),
+        fusion_verdicts(0.1, "normal", 0.5),
+    )
+    afib = check.label("AFIB")
+    assert afib.verdicts["tiled"] is True  # still reported, so agreement can be computed over it
+    assert "tiled" in afib.excluded and afib.status == "single source" and afib.resolved is False
+    assert not afib.needs_review
+    abnormal = check.label("ABNORMAL")  # NORM is not validated: the tiled ABNORMAL verdict does not count
+    assert abnormal.verdicts["tiled"] is True and abnormal.counted == {"waveform": False, "fusion": False}
+    assert abnormal.status == "agree" and abnormal.resolved is False
+    pvc = check.label("PVC")  # validated: counts
+    assert pvc.excluded == {} and pvc.status == "single source" and pvc.resolved is True
+    assert {c.label for c in check.disagreements} == set()
+    assert check.to_dict()["labels"][1]["excluded"] == {"tiled": afib.excluded["tiled"]}

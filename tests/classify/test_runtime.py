@@ -76,3 +76,21 @@ def test_occlusion_saliency_maps_cover_the_image(fake_models, ecg_image):
     assert len(maps[-1].beat_importance) == len(result.fusion.beats)
     picture = overlay(image, maps[-1], result.fusion.beats)
     assert picture.shape == image.shape and picture.dtype == np.uint8
+
+
+def test_only_classes_that_pass_validation_are_validated():
+    from classify.manifest import ModelEntry, validated_classes
+
+    def entry(per_class):
+        return ModelEntry(
+            "m", "m.onnx", "0", 1, "v", {}, {}, classes=list(per_class) + ["X"], metrics={"per_class": per_class}
+        )
+
+    per_class = {
+        "A": {"auroc": 0.85, "support": 12},  # passes
+        "B": {"auroc": 0.85, "support": 9},  # too few positives
+        "C": {"auroc": 0.65, "support": 40},  # not learned
+        "D": {"auroc": None, "support": 0},  # no validation data
+    }
+    assert validated_classes(entry(per_class)) == ("A",)
+    assert validated_classes(ModelEntry("m", "m.onnx", "0", 1, "v", {}, {}, classes=["A"])) == ()

@@ -85,8 +85,18 @@ def test_agreement_over_a_folder_with_labels(tmp_path, fake_models):
     assert out.with_suffix(".png").read_bytes().startswith(b"\x89PNG")
     assert "Agreement over 3 reports" in (tmp_path / "out" / "a.html").read_text()
     # resumable: a second run reuses the cached reports
+    cached = out.with_suffix(".reports") / "ptbxl-00001.json"
+    made = cached.stat().st_mtime_ns
     again = ecgscreen("agreement", folder, "--labels", labels, "-o", out, "--models", fake_models)
     assert again.returncode == 0 and json.loads(out.read_text())["n_reports"] == 3
+    assert cached.stat().st_mtime_ns == made
+    # a report made by another release is stale: recomputed, not mixed into the statistics
+    stale = json.loads(cached.read_text())
+    stale["software"]["version"] = "0.0.1"
+    cached.write_text(json.dumps(stale))
+    third = ecgscreen("agreement", folder, "--labels", labels, "-o", out, "--models", fake_models)
+    assert third.returncode == 0 and cached.stat().st_mtime_ns != made
+    assert json.loads(cached.read_text())["software"]["version"] != "0.0.1"
 
 
 def test_agreement_bad_labels_file(tmp_path, fake_models):

@@ -137,3 +137,25 @@ def test_letter_paper(tmp_path, sample_record_path):
     assert (round(width), round(height)) == (792, 612)
     with pytest.raises(ValueError):
         write_pdf(result, tmp_path / "x.pdf", paper="a3")  # type: ignore[arg-type]
+
+
+class UnvalidatedTiled(FakeClassifier):
+    """The tiled classifier fires AFIB, but none of its classes passed validation."""
+
+    def classify(self, image):
+        result = super().classify(image)
+        tiled = TiledResult(result.tiled.probabilities, result.tiled.labels, result.tiled.thresholds, validated=())
+        return ClassificationResult(tiled, result.fusion, result.model_versions, result.image_size)
+
+
+def test_unvalidated_tiled_classes_do_not_set_the_status(tmp_path, sample_record_path):
+    pipeline = _pipeline()
+    pipeline.classifier = UnvalidatedTiled(("AFIB",), 0.1)
+    doc, text = _check(pipeline.run(sample_record_path), tmp_path)
+    afib = next(c for c in doc["crosscheck"]["labels"] if c["label"] == "AFIB")
+    assert afib["verdicts"]["tiled"] is True and "tiled" in afib["excluded"]
+    assert "AFIB" not in doc["crosscheck"]["disagreements"]
+    assert not any("tiled" in r for r in doc["status"]["reasons"])
+    assert any("did not pass validation" in n for n in doc["notes"])
+    assert doc["classifiers"]["tiled"]["validated"] == []
+    assert "not validated, not counted" in text
