@@ -26,6 +26,7 @@ import math
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -176,12 +177,8 @@ def evaluate(model: TraceUNet, pairs: list[tuple[np.ndarray, np.ndarray]]) -> di
     return {"dice": 2 * tp / max(2 * tp + fp + fn, 1.0), "precision": precision, "recall": recall}
 
 
-# --- training loop ------------------------------------------------------------------------------------------------
-
-
-def train(args: argparse.Namespace) -> Path:
-    """Run (or resume) training; returns the checkpoint path."""
-    run = Path(args.run_dir)
+def run_logger(run: Path) -> Callable[[str], None]:
+    """A ``log(message)`` that prints a time-stamped line and appends it to ``<run>/train.log`` (folder created)."""
     run.mkdir(parents=True, exist_ok=True)
     log_file = (run / "train.log").open("a", encoding="utf-8")
 
@@ -191,6 +188,16 @@ def train(args: argparse.Namespace) -> Path:
         log_file.write(line + "\n")
         log_file.flush()
 
+    return log
+
+
+# --- training loop ------------------------------------------------------------------------------------------------
+
+
+def train(args: argparse.Namespace) -> Path:
+    """Run (or resume) training; returns the checkpoint path."""
+    run = Path(args.run_dir)
+    log = run_logger(run)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
     torch.manual_seed(args.seed)

@@ -41,6 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from digitize.orient import INPUT_SIDE, MODEL_NAME, letterbox, shrink_grey
+from digitize.train import run_logger
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_MANIFEST = Path("/work/cache/cls/manifest.csv")
@@ -245,15 +246,7 @@ def metrics_of(probs: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; returns the run folder."""
     run = Path(args.run_dir)
-    run.mkdir(parents=True, exist_ok=True)
-    log_file = (run / "train.log").open("a", encoding="utf-8")
-
-    def log(message: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {message}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
-        log_file.flush()
-
+    log = run_logger(run)
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(1)
     ckpt_path, best_path, config_path = run / "last.ckpt", run / "best.ckpt", run / "config.json"

@@ -135,3 +135,32 @@ def test_exported_model_is_served_from_its_folder(tmp_path):
     path.write_bytes(path.read_bytes() + b"\0")  # tampered: refused, so the heuristic decides
     with pytest.warns(RuntimeWarning, match="refused"):
         assert orientation_model(tmp_path) is None
+
+
+def test_training_script_runs_resumes_and_exports(tmp_path):
+    """The whole script on 6 tiny pages: a few seconds of training, a checkpoint, a resumed run, an ONNX file whose
+    manifest entry verifies. Proves the loop, not the model."""
+    pytest.importorskip("torch", reason="torch is the optional training dependency (the 'train' extra)")
+    import cv2
+
+    from digitize.orient import OrientationModel
+    from digitize.train_orient import main
+
+    rng = np.random.default_rng(0)
+    rows = ["image,split"]
+    for i in range(6):
+        page = np.full((120, 180, 3), 245, np.uint8)
+        page[10:30, 10:50] = rng.integers(0, 80)  # a dark block at the top left: the page's "up"
+        cv2.imwrite(str(tmp_path / f"p{i}.png"), page)
+        rows.append(f"p{i}.png,{'train' if i < 4 else 'val'}")
+    manifest = tmp_path / "manifest.csv"
+    manifest.write_text("\n".join(rows) + "\n")
+    run, models = tmp_path / "run", tmp_path / "models"
+    common = [str(run), "--manifest", str(manifest), "--cache", str(tmp_path / "cache"), "--images-per-batch", "2"]
+    assert main([*common, "--time-budget-min", "0.05", "--no-export"]) == 0
+    assert (run / "last.ckpt").exists() and "step" in (run / "train.log").read_text()
+    assert main([*common, "--time-budget-min", "0.1", "--resume", "--models-dir", str(models)]) == 0
+    assert "resum" in (run / "train.log").read_text().lower()
+    model = OrientationModel(models)  # verifies the sha256 written to the manifest
+    p = model.probabilities(np.full((120, 180, 3), 200, np.uint8))
+    assert p.shape == (4,) and abs(p.sum() - 1.0) < 1e-6
