@@ -1,29 +1,51 @@
-"""The model manifest (``models/manifest.json``): what each shipped ONNX file is, where it came from, its sha256.
+"""The classifiers' view of the model manifest (:mod:`ecg.manifest`): their names, how to make a missing one, and
+which classes passed validation.
 
-Like torchvision's weights enums, every entry carries its provenance (training command, data, seed, metrics) and
-what the runtime needs (input spec, class names, thresholds); the runtime refuses a file whose sha256 differs.
-
-File layout::
-
-    {"schema": 1, "models": {"tiled": {...ModelEntry...}, "detector": {...}, "fusion": {...}}}
+The manifest itself (entry fields, sha256 check, reading and writing ``models/manifest.json``) lives in
+:mod:`ecg.manifest`, shared with the digitizer's models; its names are re-exported here for the classify code.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-from ecg.errors import EcgInputError
+from ecg.manifest import (
+    DEFAULT_MODELS_DIR,
+    MANIFEST_NAME,
+    SCHEMA,
+    ModelEntry,
+    ModelIntegrityError,
+    ModelUnavailableError,
+    json_safe,
+    read_manifest,
+    sha256_file,
+    verify_models,
+    write_entry,
+)
+from ecg.manifest import verified_entry as _verified_entry
 
-SCHEMA = 1
-MANIFEST_NAME = "manifest.json"
+__all__ = [
+    "DEFAULT_MODELS_DIR",
+    "MANIFEST_NAME",
+    "MIN_VALIDATION_AUROC",
+    "MIN_VALIDATION_SUPPORT",
+    "MODEL_NAMES",
+    "SCHEMA",
+    "TRAIN_HINTS",
+    "ModelEntry",
+    "ModelIntegrityError",
+    "ModelUnavailableError",
+    "json_safe",
+    "missing_models_message",
+    "read_manifest",
+    "sha256_file",
+    "validated_classes",
+    "verified_entry",
+    "verify_models",
+    "write_entry",
+]
+
 MODEL_NAMES = ("tiled", "detector", "fusion")
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-"""``<repo>/models``; override with the ``models_dir`` arguments or the ``ECGSCREEN_MODELS_DIR`` variable."""
 
 TRAIN_HINTS = {
     "tiled": "python -m classify.train_tiled … && python -m classify.export --tiled RUN_DIR",
@@ -31,13 +53,10 @@ TRAIN_HINTS = {
     "fusion": "python -m classify.train_fusion … && python -m classify.export --fusion RUN_DIR",
 }
 
-
-class ModelUnavailableError(EcgInputError):
-    """A model file or its manifest entry is missing (the models have not been trained/exported here)."""
-
-    def __init__(self, message: str, names: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.names = names
+MIN_VALIDATION_SUPPORT = 10
+"""Positive validation examples a class needs before its output may count in the cross-check and the status."""
+MIN_VALIDATION_AUROC = 0.70
+"""Validation AUROC a class needs before its output may count in the cross-check and the status."""
 
 
 def missing_models_message(models_dir: Path, names: list[str] | tuple[str, ...]) -> str:
@@ -48,36 +67,9 @@ def missing_models_message(models_dir: Path, names: list[str] | tuple[str, ...])
     return f"model file{'s' if len(names) > 1 else ''} {files} {verb} missing; train with: {hints}"
 
 
-class ModelIntegrityError(EcgInputError):
-    """A model file's sha256 differs from the manifest: the file is corrupt or was replaced."""
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One shipped model: file, checksum, version, provenance and serving parameters."""
-
-    name: str
-    file: str
-    sha256: str
-    size_bytes: int
-    version: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    preprocess: str = "none"
-    classes: list[str] = field(default_factory=list)
-    thresholds: dict[str, float] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    export: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-MIN_VALIDATION_SUPPORT = 10
-"""Positive validation examples a class needs before its output may count in the cross-check and the status."""
-MIN_VALIDATION_AUROC = 0.70
-"""Validation AUROC a class needs before its output may count in the cross-check and the status."""
+def verified_entry(models_dir: str | Path, name: str) -> tuple[ModelEntry, Path]:
+    """:func:`ecg.manifest.verified_entry` whose missing-model message says how to train and export ``name``."""
+    return _verified_entry(models_dir, name, missing_message=missing_models_message(Path(models_dir), [name]))
 
 
 def validated_classes(entry: ModelEntry) -> tuple[str, ...]:
@@ -92,88 +84,3 @@ def validated_classes(entry: ModelEntry) -> tuple[str, ...]:
         if auroc is not None and auroc >= MIN_VALIDATION_AUROC and support >= MIN_VALIDATION_SUPPORT:
             passed.append(name)
     return tuple(passed)
-
-
-def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def read_manifest(models_dir: str | Path) -> dict[str, ModelEntry]:
-    """Entries of ``<models_dir>/manifest.json`` by name (empty when the file does not exist)."""
-    path = Path(models_dir) / MANIFEST_NAME
-    if not path.exists():
-        return {}
-    document = json.loads(path.read_text(encoding="utf-8"))
-    return {name: ModelEntry(**entry) for name, entry in document.get("models", {}).items()}
-
-
-def write_entry(models_dir: str | Path, entry: ModelEntry) -> Path:
-    """Add or replace ``entry`` in ``<models_dir>/manifest.json`` (other entries are kept)."""
-    models_dir = Path(models_dir)
-    models_dir.mkdir(parents=True, exist_ok=True)
-    entries = read_manifest(models_dir)
-    entries[entry.name] = entry
-    document = {"schema": SCHEMA, "models": {name: entries[name].as_dict() for name in sorted(entries)}}
-    path = models_dir / MANIFEST_NAME
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(json_safe(document), indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def json_safe(value: Any) -> Any:
-    """``value`` with NaN/inf floats replaced by ``None`` (strict JSON), numpy scalars as Python numbers."""
-    if hasattr(value, "item") and not isinstance(value, (list, tuple, dict)) and getattr(value, "ndim", 1) == 0:
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def verified_entry(models_dir: str | Path, name: str) -> tuple[ModelEntry, Path]:
-    """The manifest entry of ``name`` and its file path, after checking that the file exists and its sha256 matches.
-
-    Raises
-    ------
-    ModelUnavailableError
-        No manifest entry or no file (the message says how to train and export it).
-    ModelIntegrityError
-        The file's sha256 differs from the manifest.
-    """
-    models_dir = Path(models_dir)
-    entry = read_manifest(models_dir).get(name)
-    if entry is None or not (models_dir / entry.file).exists():
-        raise ModelUnavailableError(missing_models_message(models_dir, [name]), (name,))
-    path = models_dir / entry.file
-    actual = sha256_file(path)
-    if actual != entry.sha256:
-        raise ModelIntegrityError(
-            f"model file {path} has sha256 {actual}, but the manifest expects {entry.sha256}; "
-            "the file is corrupt or was replaced (re-export it, or restore the shipped file)"
-        )
-    return entry, path
-
-
-def verify_models(models_dir: str | Path | None = None) -> list[str]:
-    """Check the sha256 of every model file listed in the manifest that exists on disk; the names checked.
-
-    A missing file is not an error here (the service may run without classifiers); a present file whose checksum
-    differs raises `ModelIntegrityError` naming the file, the expected and the actual sha256. Used before the service
-    starts so a tampered or corrupted model stops it with one clear line.
-    """
-    models_dir = Path(models_dir or DEFAULT_MODELS_DIR)
-    checked = []
-    for name, entry in read_manifest(models_dir).items():
-        if (models_dir / entry.file).exists():
-            verified_entry(models_dir, name)
-            checked.append(name)
-    return checked

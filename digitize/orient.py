@@ -40,8 +40,9 @@ from digitize.grid import TYPICAL_PAGE_WIDTH_MM
 from digitize.layout import find_rows
 from digitize.preprocess import ink_layers
 from digitize.pulse import find_pulse
-from digitize.segment import DEFAULT_MODELS_DIR, SegmenterIntegrityError, SegmenterUnavailableError, verified_model
+from digitize.segment import verified_model
 from digitize.trace import trace_probability
+from ecg.manifest import DEFAULT_MODELS_DIR, ModelIntegrityError, ModelUnavailableError
 
 WORK_SIDE_PX = 1100
 """Longest side (px) of the copy the orientation is judged on."""
@@ -166,7 +167,7 @@ def heuristic_orientation(image: np.ndarray) -> Orientation:
 class OrientationModel:
     """An onnxruntime session (CPU, one thread) of the orientation network, checked against the manifest's sha256.
 
-    Raises ``digitize.segment.SegmenterUnavailableError`` / ``SegmenterIntegrityError`` like the trace model.
+    Raises ``ecg.manifest.ModelUnavailableError`` / ``ModelIntegrityError`` like the trace model.
     """
 
     def __init__(self, models_dir: str | Path = DEFAULT_MODELS_DIR, *, threads: int = 1) -> None:
@@ -200,8 +201,8 @@ def orientation_model(models_dir: str | Path | None = None) -> OrientationModel 
     if key not in _MODELS:
         try:
             _MODELS[key] = OrientationModel(folder)
-        except (SegmenterUnavailableError, SegmenterIntegrityError) as error:
-            if isinstance(error, SegmenterIntegrityError):
+        except (ModelUnavailableError, ModelIntegrityError) as error:
+            if isinstance(error, ModelIntegrityError):
                 warnings.warn(f"orientation model refused, heuristic used: {error}", RuntimeWarning, stacklevel=2)
             _MODELS[key] = None
     return _MODELS[key]

@@ -6,32 +6,24 @@ CUDA *and* an NVIDIA GPU is really present. The page is resampled to the network
 (:data:`digitize.unet.WORK_PX_PER_MM`, from the grid calibration), padded to a multiple of 16, and the probability
 is resampled back to the page's pixels.
 
-The manifest entry has the same fields as ``classify.manifest.ModelEntry``
-(same file, same schema), so both packages read and write one ``models/manifest.json``; this module holds only the
-few lines the digitizer needs, because ``digitize`` may not import ``classify``.
+The manifest (``models/manifest.json``) is read and checked by :mod:`ecg.manifest`, the one implementation the
+classifiers use too.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 import cv2
 import numpy as np
 
-from ecg.errors import EcgInputError
+from ecg.manifest import DEFAULT_MODELS_DIR, ModelEntry, verified_entry
 
 MODEL_NAME = "trace_unet"
-MANIFEST_NAME = "manifest.json"
-MANIFEST_SCHEMA = 1
 WORK_PX_PER_MM = 3.5
 """Scale the network was trained at (px/mm); equals ``digitize.unet.WORK_PX_PER_MM`` (kept here: no torch import)."""
 STRIDE = 16
-DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
 
 
 TRAIN_HINTS = {
@@ -40,89 +32,12 @@ TRAIN_HINTS = {
 }
 
 
-class SegmenterUnavailableError(EcgInputError):
-    """The trace model file or its manifest entry is missing."""
-
-
-class SegmenterIntegrityError(EcgInputError):
-    """The trace model file's sha256 differs from the manifest."""
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """A manifest entry (fields as ``classify.manifest.ModelEntry``)."""
-
-    name: str
-    file: str
-    sha256: str
-    size_bytes: int
-    version: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-    preprocess: str = "none"
-    classes: list[str] = field(default_factory=list)
-    thresholds: dict[str, float] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    export: dict[str, Any] = field(default_factory=dict)
-
-
-def sha256_file(path: str | Path) -> str:
-    """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def _read_document(models_dir: Path) -> dict[str, Any]:
-    path = models_dir / MANIFEST_NAME
-    if not path.exists():
-        return {"schema": MANIFEST_SCHEMA, "models": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
-def write_model_record(models_dir: str | Path, record: ModelRecord) -> Path:
-    """Add or replace ``record`` in ``<models_dir>/manifest.json``, keeping the other entries."""
-    models_dir = Path(models_dir)
-    document = _read_document(models_dir)
-    models = dict(document.get("models", {}))
-    models[record.name] = asdict(record)
-    document = {"schema": document.get("schema", MANIFEST_SCHEMA), "models": {k: models[k] for k in sorted(models)}}
-    path = models_dir / MANIFEST_NAME
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def verified_model(models_dir: str | Path, name: str = MODEL_NAME) -> tuple[ModelRecord, Path]:
-    """The manifest entry and file of ``name`` after checking the file's sha256.
-
-    Raises
-    ------
-    SegmenterUnavailableError
-        No entry or no file.
-    SegmenterIntegrityError
-        The file's sha256 differs from the manifest.
-    """
-    models_dir = Path(models_dir)
-    entry = _read_document(models_dir).get("models", {}).get(name)
-    if entry is None or not (models_dir / entry["file"]).exists():
-        hint = TRAIN_HINTS.get(name, "")
-        raise SegmenterUnavailableError(
-            f"model {models_dir / (name + '.onnx')} is missing" + (f"; train it with: {hint}" if hint else "")
-        )
-    record = ModelRecord(**entry)
-    path = models_dir / record.file
-    actual = sha256_file(path)
-    if actual != record.sha256:
-        raise SegmenterIntegrityError(
-            f"model {path} has sha256 {actual}, but the manifest expects {record.sha256}; "
-            "the file is corrupt or was replaced"
-        )
-    return record, path
+def verified_model(models_dir: str | Path, name: str = MODEL_NAME) -> tuple[ModelEntry, Path]:
+    """The manifest entry and file of the digitizer's model ``name`` after checking the file's sha256
+    (:func:`ecg.manifest.verified_entry`; a missing model's message says how to train it)."""
+    hint = TRAIN_HINTS.get(name, "")
+    missing = f"model {Path(models_dir) / (name + '.onnx')} is missing" + (f"; train it with: {hint}" if hint else "")
+    return verified_entry(models_dir, name, missing_message=missing)
 
 
 class TraceSegmenter:

@@ -279,7 +279,7 @@ def _save(path: Path, model: TraceUNet, optimiser: torch.optim.Optimizer, step: 
 
 def export(run: Path, models_dir: Path) -> Path:
     """Export ``run/last.ckpt`` to ``models_dir/trace_unet.onnx`` and record it in the manifest."""
-    from digitize.segment import ModelRecord, sha256_file, write_model_record
+    from ecg.manifest import ModelEntry, sha256_file, write_entry
 
     config = json.loads((run / "config.json").read_text())
     state = torch.load(run / "last.ckpt", weights_only=False)
@@ -293,7 +293,7 @@ def export(run: Path, models_dir: Path) -> Path:
     bench_path = run / "bench.json"
     if bench_path.exists():
         metrics["bench"] = json.loads(bench_path.read_text())
-    record = ModelRecord(
+    record = ModelEntry(
         name=MODEL_NAME,
         file=path.name,
         sha256=sha256_file(path),
@@ -315,7 +315,7 @@ def export(run: Path, models_dir: Path) -> Path:
         metrics=metrics,
         export={"opset": 17, "torch": torch.__version__},
     )
-    write_model_record(models_dir, record)
+    write_entry(models_dir, record)
     return path
 
 

@@ -379,7 +379,7 @@ def export(
     """
     import onnxruntime as ort
 
-    from digitize.segment import ModelRecord, sha256_file, write_model_record
+    from ecg.manifest import ModelEntry, sha256_file, write_entry
 
     config = json.loads((run / "config.json").read_text())
     state = torch.load(run / "best.ckpt", weights_only=False)
@@ -403,7 +403,7 @@ def export(
     diff = export_onnx(model, tmp, config["side"])
     tmp.replace(path)
     table = pd.read_csv(config["manifest"])
-    record = ModelRecord(
+    record = ModelEntry(
         name=MODEL_NAME,
         file=path.name,
         sha256=sha256_file(path),
@@ -448,7 +448,7 @@ def export(
             "date": time.strftime("%Y-%m-%d"),
         },
     )
-    write_model_record(models_dir, record)
+    write_entry(models_dir, record)
     return path
 
 

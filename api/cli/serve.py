@@ -32,7 +32,7 @@ def serve_command(
     except ValidationError as exc:
         fail("invalid settings: " + "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()))
     if settings.require_models:  # a corrupt or replaced model file: refuse to start, naming it and both checksums
-        from classify.manifest import ModelIntegrityError, verify_models
+        from ecg.manifest import ModelIntegrityError, verify_models
 
         try:
             verify_models(settings.models_dir)

@@ -112,13 +112,13 @@ def test_exported_model_is_served_from_its_folder(tmp_path):
     torch = pytest.importorskip("torch", reason="torch is the optional training dependency (the 'train' extra)")
 
     from digitize.orient import OrientationModel, orientation_model
-    from digitize.segment import ModelRecord, sha256_file, write_model_record
     from digitize.train_orient import OrientNet, export_onnx
+    from ecg.manifest import ModelEntry, sha256_file, write_entry
 
     torch.manual_seed(0)
     path = tmp_path / "orient.onnx"
     assert export_onnx(OrientNet(widths=(8, 16, 16)), path, side=64) <= 1e-4
-    record = ModelRecord(
+    record = ModelEntry(
         name="orient",
         file=path.name,
         sha256=sha256_file(path),
@@ -128,7 +128,7 @@ def test_exported_model_is_served_from_its_folder(tmp_path):
         outputs={},
         thresholds={"confident": 0.9},
     )
-    write_model_record(tmp_path, record)
+    write_entry(tmp_path, record)
     model = OrientationModel(tmp_path)
     p = model.probabilities(np.full((90, 120, 3), 200, np.uint8))
     assert p.shape == (4,) and abs(p.sum() - 1.0) < 1e-6 and model.threshold == 0.9

@@ -7,22 +7,16 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="torch is the optional training dependency (the 'train' extra)")
 
-from digitize.segment import (  # noqa: E402
-    ModelRecord,
-    SegmenterIntegrityError,
-    SegmenterUnavailableError,
-    TraceSegmenter,
-    sha256_file,
-    write_model_record,
-)
+from digitize.segment import TraceSegmenter  # noqa: E402
 from digitize.train import bce_dice_loss  # noqa: E402
 from digitize.unet import export_onnx, trace_unet  # noqa: E402
+from ecg.manifest import ModelEntry, ModelIntegrityError, ModelUnavailableError, sha256_file, write_entry  # noqa: E402
 
 
 def _register(models_dir, path, sha256=None):
-    write_model_record(
+    write_entry(
         models_dir,
-        ModelRecord(
+        ModelEntry(
             name="trace_unet",
             file=path.name,
             sha256=sha256 or sha256_file(path),
@@ -105,12 +99,12 @@ def test_runtime_refuses_a_file_whose_sha256_differs(exported, tmp_path):
     copy = tmp_path / "trace_unet.onnx"
     copy.write_bytes(path.read_bytes())
     _register(tmp_path, copy, sha256="0" * 64)
-    with pytest.raises(SegmenterIntegrityError, match="sha256"):
+    with pytest.raises(ModelIntegrityError, match="sha256"):
         TraceSegmenter(tmp_path)
 
 
 def test_runtime_without_a_model_says_how_to_train(tmp_path):
-    with pytest.raises(SegmenterUnavailableError, match="digitize.train"):
+    with pytest.raises(ModelUnavailableError, match="digitize.train"):
         TraceSegmenter(tmp_path)
 
 
