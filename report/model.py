@@ -25,6 +25,11 @@ CONFIRMATION = "unconfirmed: requires physician review"
 MIN_QUALITY = 0.35
 MIN_GOOD_LEADS = 6
 MAX_FIELD_CHARS = 120
+MAX_INPUT_CHARS = 1000
+"""Longest patient ID or name accepted (CLI and API alike); kept text is then capped at :data:`MAX_FIELD_CHARS`."""
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+"""Bidirectional overrides/isolates/marks and zero-width characters: they can make a printed name read differently
+from the stored one (e.g. U+202E reverses the rest of the line), so they are removed."""
 
 Screening = Literal["normal", "abnormal — review", "insufficient quality"]
 
@@ -42,9 +47,16 @@ class Patient:
     def from_user(
         cls, id: str | None = None, name: str | None = None, age: Any = None, sex: str | None = None
     ) -> Patient:
-        """Normalise user input: trims and caps text at :data:`MAX_FIELD_CHARS`, strips control characters,
-        accepts ages 0–130 and sex M/F (anything else raises ValueError with the reason)."""
+        """Normalise user input: refuses ID or name longer than :data:`MAX_INPUT_CHARS`, trims and caps text at
+        :data:`MAX_FIELD_CHARS`, strips control, bidirectional and zero-width characters, accepts whole ages 0–130
+        and sex M/F (anything else raises ValueError with the reason)."""
+        for field_name, value in (("ID", id), ("name", name)):
+            if value is not None and len(str(value)) > MAX_INPUT_CHARS:
+                length = len(str(value))
+                raise ValueError(f"patient {field_name} must be at most {MAX_INPUT_CHARS} characters, got {length}")
         if age not in (None, ""):
+            if isinstance(age, float) and not age.is_integer():
+                raise ValueError(f"age must be a whole number of years, got {age!r}")
             try:
                 age = int(age)
             except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf)
@@ -68,7 +80,8 @@ class Patient:
 def _clean_text(value: str | None) -> str | None:
     if value is None:
         return None
-    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", str(value)).strip()  # C0, DEL and C1 controls
+    text = _INVISIBLE.sub("", str(value))
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f]", " ", text).strip()  # C0, DEL and C1 controls
     if len(text) > MAX_FIELD_CHARS:
         text = text[: MAX_FIELD_CHARS - 1] + "…"
     return text or None

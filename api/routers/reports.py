@@ -19,7 +19,7 @@ from api.runner import QueueFullError
 from api.store import Job
 from api.uploads import read_upload
 from api.webhook import WebhookUrlError, check_webhook_url
-from report.model import Patient
+from report.model import MAX_INPUT_CHARS, Patient
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"], dependencies=[ApiKeyDep])
 log = get_logger()
@@ -92,8 +92,8 @@ async def create_report(
     runner: RunnerDep,
     file: Annotated[UploadFile, File(description="ECG image (PNG, JPEG, TIFF, BMP, WebP, PDF) or record (EDF, CSV, "
                                                  "JSON); the type is detected from the content")],
-    patient_id: Annotated[str | None, Form(max_length=1000, examples=["A-1042"])] = None,
-    patient_name: Annotated[str | None, Form(max_length=1000, examples=["Jane Doe"])] = None,
+    patient_id: Annotated[str | None, Form(max_length=MAX_INPUT_CHARS, examples=["A-1042"])] = None,
+    patient_name: Annotated[str | None, Form(max_length=MAX_INPUT_CHARS, examples=["Jane Doe"])] = None,
     patient_age: Annotated[str | None, Form(max_length=10, examples=["56"])] = None,
     patient_sex: Annotated[str | None, Form(max_length=10, examples=["F"])] = None,
     callback_url: Annotated[str | None, Form(max_length=2000, description="Webhook called when the job ends "

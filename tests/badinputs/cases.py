@@ -389,12 +389,26 @@ CASES: tuple[Case, ...] = (
         {"--id": "../../../../etc/passwd", "--name": "..\\..\\windows\\win.ini"},
         {"id": "../../../../etc/passwd", "name": "..\\..\\windows\\win.ini"},
     ),
-    _patient_case(
+    Case(
         "patient_10kb",
-        "a 10 kB name: the CLI caps it at 120 characters; the API's form limit is 1000",
-        {"--name": TEN_KB},
-        {"name": "A" * 119 + "…"},
-        api=Refused("at most 1000 characters"),
+        "a 10 kB name: refused by CLI and API alike (limit 1000 characters; kept names are capped at 120)",
+        "record",
+        r.record_file("record.edf", b.sample_record),
+        patient={"--name": TEN_KB},
+        **refused("at most 1000 characters"),
+    ),
+    _patient_case(
+        "patient_long_name",
+        "a 400-character name: accepted, stored and printed capped at 120 characters",
+        {"--name": "B" * 400},
+        {"name": "B" * 119 + "…"},
+    ),
+    _patient_case(
+        "patient_bidi",
+        "a name with a right-to-left override and zero-width characters (printed text would read reversed)",
+        {"--name": "Ann\u202eenoD\u200b Smith\u2066"},
+        {"name": "AnnenoD Smith"},
+        pdf_text=("AnnenoD Smith",),
     ),
     _patient_case(
         "upload_name_traversal",

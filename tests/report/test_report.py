@@ -102,7 +102,7 @@ def test_image_with_blanked_leads_reports_low_confidence(tmp_path, sample_record
 
 HOSTILE = {
     "id": "../../etc/passwd",
-    "name": "<font size=80 color=red>X</font><b>bold</b>'; DROP TABLE reports;--" + "A" * 10_000,
+    "name": "<font size=80 color=red>X</font><b>bold</b>'; DROP TABLE reports;--" + "A" * 900,
 }
 
 
@@ -115,10 +115,19 @@ def test_hostile_patient_fields_are_escaped_and_capped(tmp_path, sample_record_p
     assert doc["patient"]["name"] == patient.name
 
 
-@pytest.mark.parametrize(("field", "value"), [("age", "old"), ("age", 200), ("sex", "X")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("age", "old"), ("age", 200), ("age", 4.5), ("age", "4.5"), ("sex", "X"), ("name", "A" * 1001),
+     ("id", "1" * 1001)],
+)
 def test_bad_patient_fields_are_refused(field, value):
     with pytest.raises(ValueError):
         Patient.from_user(**{field: value})
+
+
+def test_whole_float_ages_are_accepted_and_invisible_characters_removed():
+    patient = Patient.from_user(name="\u202eAnn\u200d Lee\u2069", age=56.0)
+    assert patient.age == 56 and patient.name == "Ann Lee"
 
 
 def test_report_on_kit_dev_image_matches_its_json(tmp_path, shared_data):
