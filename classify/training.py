@@ -49,13 +49,15 @@ def common_arguments(description: str) -> argparse.ArgumentParser:
         "--init-from",
         type=Path,
         default=None,
-        help="start from the weights of an earlier run (its model.pt or best.pt) instead of random ones",
+        help="start from the weights of an earlier run (its model.pt or best.pt) or of a shipped ONNX model's "
+        "ResNet-18 (models/fusion.onnx: the beat encoder) instead of random ones",
     )
     return parser
 
 
 def init_weights(model: torch.nn.Module, path: Path | None, log: logging.Logger) -> None:
-    """Load the weights of an earlier run (``model.pt`` with a ``state_dict`` entry, or a bare state dict).
+    """Load the weights of an earlier run (``model.pt`` with a ``state_dict`` entry, or a bare state dict), or the
+    ResNet-18 of a shipped ONNX model (e.g. ``models/fusion.onnx``'s beat encoder; :mod:`classify.onnx_weights`).
 
     When the saved network is a different one, the tensors whose names end alike and whose shapes agree are
     transferred (:func:`transferable`): e.g. the fusion net's beat encoder ``local.body.layer1…`` into the tiled
@@ -63,8 +65,15 @@ def init_weights(model: torch.nn.Module, path: Path | None, log: logging.Logger)
     """
     if path is None:
         return
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    state = payload.get("state_dict", payload) if isinstance(payload, dict) else payload
+    if Path(path).suffix == ".onnx":
+        from torchvision.models import resnet18
+
+        from classify.onnx_weights import resnet_state_from_onnx
+
+        state = resnet_state_from_onnx(path, resnet18(weights=None), prefix="onnx.")
+    else:
+        payload = torch.load(path, map_location="cpu", weights_only=False)
+        state = payload.get("state_dict", payload) if isinstance(payload, dict) else payload
     try:
         model.load_state_dict(state)
         log.info("initialised from %s", path)

@@ -79,3 +79,32 @@ def test_fp16_storage_keeps_small_tensors_and_halves_big_ones(tmp_path):
     model = onnx.load(str(path))
     assert converted > 10 and path.stat().st_size < 0.6 * before
     assert sum(node.op_type == "Cast" for node in model.graph.node) >= converted
+
+
+def test_beat_encoder_weights_are_recovered_from_the_fusion_onnx(tmp_path):
+    """A new run can start from a shipped fusion.onnx: the folded conv+BN weights of its beat encoder are read back
+    into a ResNet-18 that computes the same features (float16 storage, DenseNet convs skipped)."""
+    from torchvision.models import resnet18
+
+    from classify.onnx_weights import resnet_state_from_onnx
+
+    torch.manual_seed(1)
+    model = fusion_net()
+    for module in model.local.body.modules():  # trained-looking BatchNorm statistics, so folding matters
+        if isinstance(module, torch.nn.BatchNorm2d):
+            module.running_mean.uniform_(-0.5, 0.5)
+            module.running_var.uniform_(0.5, 2.0)
+            module.weight.data.uniform_(0.5, 1.5)
+            module.bias.data.uniform_(-0.2, 0.2)
+    model.eval()
+    export_fusion(model, tmp_path / "fusion.onnx", weights="float16")
+    recovered = resnet18(weights=None)
+    recovered.fc = torch.nn.Identity()
+    recovered.load_state_dict(resnet_state_from_onnx(tmp_path / "fusion.onnx", recovered), strict=False)
+    recovered.eval()
+    x = torch.rand(2, 3, 64, 64)
+    with torch.no_grad():
+        expected = model.local.body(x)
+        got = recovered(x)
+    assert torch.allclose(got, expected, atol=2e-2 * float(expected.abs().max()))
+    assert not torch.allclose(resnet18(weights=None).eval().conv1.weight, recovered.conv1.weight)
