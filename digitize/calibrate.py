@@ -127,32 +127,15 @@ def calibrate(grid_layer: np.ndarray, *, paper_mask: np.ndarray | None = None) -
 def apply_pulses(calibration: Calibration, pulses: list[Pulse | None]) -> Calibration:
     """Confirm or correct the gain from the calibration pulses; without a grid, take the scale from them.
 
-    Without a grid the pulse is taken as 1 mV at 10 mm/mV with square pixels (stated in the notes).
+    Without a grid the pulse sets the scale (:func:`_scale_from_pulses`).
     """
     found = [p for p in pulses if p is not None]
     heights_px = [p.height_px for p in found]
     if calibration.source != "grid":
         if not heights_px:
             return calibration.with_note("no calibration pulse either: scale assumed from the page width")
-        px_per_mm_y = float(np.median(heights_px)) / STANDARD_GAIN_MM_MV
-        px_per_mm_x = float(np.median([p.step_width_px for p in found])) / (PULSE_WIDTH_S * STANDARD_SPEED_MM_S)
-        # Both edges of the step are long vertical strokes whose centres are found to a fraction of a pixel, so its
-        # width sets the time scale; a width far from the height's square-pixel scale means a misread pulse.
-        if 0.8 < px_per_mm_x / px_per_mm_y < 1.25:
-            how = "1 mV = 10 mm tall, 0.2 s = 5 mm wide"
-        else:
-            px_per_mm_x, how = px_per_mm_y, "1 mV = 10 mm tall, square pixels (its width disagrees)"
-        return replace(
-            calibration,
-            px_per_mm_x=px_per_mm_x,
-            px_per_mm_y=px_per_mm_y,
-            source="pulse",
-            pulse_mm=STANDARD_GAIN_MM_MV,
-            notes=calibration.notes
-            + (
-                f"no grid: scale from the calibration pulse ({how}); speed {STANDARD_SPEED_MM_S:g} mm/s and gain "
-                f"{STANDARD_GAIN_MM_MV:g} mm/mV assumed",
-            ),
+        return _scale_from_pulses(
+            calibration, float(np.median(heights_px)), float(np.median([p.step_width_px for p in found]))
         )
     # With the grid's scale known, a "pulse" whose step is not 0.2 s wide at 25 or 50 mm/s is a QRS complex.
     found = [
@@ -167,6 +150,59 @@ def apply_pulses(calibration: Calibration, pulses: list[Pulse | None]) -> Calibr
     pulse_mm = float(np.median(heights_mm)) if heights_mm else None
     notes = calibration.notes + (note,) + ((speed_note,) if speed_note else ())
     return replace(calibration, gain_mm_mv=gain, speed_mm_s=speed, pulse_mm=pulse_mm, notes=notes)
+
+
+PULSE_SHAPES = ((25.0, 10.0), (50.0, 10.0), (25.0, 5.0))
+"""(speed mm/s, gain mm/mV) a pulse on paper without a grid is read as; its width/height ratio in square pixels is
+(speed / 25) / (gain / 10): 1, or 2 (50 mm/s or 5 mm/mV: the same shape). A ratio of 0.5 (20 mm/mV, rare) is more
+often a pulse whose width was misread, so it is not taken."""
+
+
+def _scale_from_pulses(calibration: Calibration, height_px: float, width_px: float) -> Calibration:
+    """Scale of paper without a grid from its calibration pulse (1 mV tall, 0.2 s wide whatever the settings).
+
+    The pulse fixes px per mV (its height) and px per second (its width), so the record's millivolts and seconds are
+    right whichever print settings made it. Only the settings in mm are ambiguous: 50 mm/s at 10 mm/mV and 25 mm/s at
+    5 mm/mV draw the same shape; the page width (a typical sheet) picks the one whose mm scale fits it, and the notes
+    say so. A width that fits no standard shape is taken as misread: square pixels, 25 mm/s and 10 mm/mV assumed.
+    """
+    ratio = (width_px / (PULSE_WIDTH_S * STANDARD_SPEED_MM_S)) / (height_px / STANDARD_GAIN_MM_MV)
+    shapes = [
+        (v, g)
+        for v, g in PULSE_SHAPES
+        if abs(np.log(ratio / ((v / STANDARD_SPEED_MM_S) / (g / STANDARD_GAIN_MM_MV)))) < np.log(1.25)
+    ]
+    if not shapes:
+        px = height_px / STANDARD_GAIN_MM_MV
+        return replace(
+            calibration,
+            px_per_mm_x=px,
+            px_per_mm_y=px,
+            source="pulse",
+            pulse_mm=STANDARD_GAIN_MM_MV,
+            notes=calibration.notes
+            + (
+                "no grid: scale from the calibration pulse's height (1 mV = 10 mm, square pixels; its width fits no "
+                f"standard paper speed); speed {STANDARD_SPEED_MM_S:g} mm/s and gain {STANDARD_GAIN_MM_MV:g} mm/mV "
+                "assumed",
+            ),
+        )
+    page_px_per_mm = calibration.px_per_mm_y  # the page-width guess made by calibrate()
+    speed, gain = min(shapes, key=lambda vg: abs(np.log((height_px / vg[1]) / page_px_per_mm)))
+    note = f"no grid: scale from the calibration pulse (1 mV tall, 0.2 s wide): {speed:g} mm/s, {gain:g} mm/mV"
+    if len(shapes) > 1:
+        others = " or ".join(f"{v:g} mm/s at {g:g} mm/mV" for v, g in shapes if (v, g) != (speed, gain))
+        note += f" (same pulse shape as {others}; the page width chose; the record's mV and s hold either way)"
+    return replace(
+        calibration,
+        px_per_mm_x=width_px / (PULSE_WIDTH_S * speed),
+        px_per_mm_y=height_px / gain,
+        speed_mm_s=speed,
+        gain_mm_mv=gain,
+        source="pulse",
+        pulse_mm=gain,
+        notes=calibration.notes + (note,),
+    )
 
 
 def speed_from_pulses(widths_mm: list[float]) -> tuple[float, str]:

@@ -63,12 +63,25 @@ def test_pulse_width_sets_the_time_scale_without_grid():
     out = apply_pulses(cal, pulses)
     assert out.px_per_mm_x == pytest.approx(41.1 / 5.0)
     assert out.px_per_mm_y == pytest.approx(7.88)
-    assert "0.2 s = 5 mm wide" in out.notes[-1]
+    assert "0.2 s wide): 25 mm/s, 10 mm/mV" in out.notes[-1]
 
 
-def test_pulse_width_far_from_square_pixels_is_not_trusted():
-    out = apply_pulses(Calibration(3.0, 3.0, source="assumed"), [Pulse(10, 100, 80.0, 200, width_px=90.0)])
+def test_pulse_width_fitting_no_print_setting_is_not_trusted():
+    out = apply_pulses(Calibration(3.0, 3.0, source="assumed"), [Pulse(10, 130, 80.0, 200, width_px=120.0)])
     assert out.px_per_mm_x == pytest.approx(out.px_per_mm_y)
+    assert "fits no standard paper speed" in out.notes[-1]
+
+
+@pytest.mark.parametrize(("page_px_per_mm", "speed", "gain"), [(8.0, 50.0, 10.0), (16.0, 25.0, 5.0)])
+def test_a_pulse_twice_as_wide_as_tall_keeps_mv_and_seconds_right(page_px_per_mm, speed, gain):
+    """50 mm/s at 10 mm/mV and 25 mm/s at 5 mm/mV draw the same pulse; the page width picks the print settings,
+    and the record's scale (px per mV, px per s) is the pulse's either way."""
+    pulses = [Pulse(10, 95, 80.0, 200, width_px=80.0), Pulse(10, 95, 80.4, 400, width_px=80.2)]
+    out = apply_pulses(Calibration(page_px_per_mm, page_px_per_mm, source="assumed"), pulses)
+    assert (out.speed_mm_s, out.gain_mm_mv, out.source) == (speed, gain, "pulse")
+    assert out.px_per_mv == pytest.approx(80.2)
+    assert out.px_per_s == pytest.approx(80.1 / 0.2)
+    assert "same pulse shape" in out.notes[-1]
 
 
 def test_speed_from_pulse_widths():
