@@ -226,18 +226,38 @@ def detect_layout(prob: np.ndarray, calibration: Calibration, *, template: str |
     )
 
 
+PULSE_SEARCH_BEFORE_S = 0.5
+"""How far before a row's first trace column a pulse cut by the first search window is looked for again (s at the
+provisional speed): a 50 mm/s pulse and its lead-in span 0.45 s of 25 mm/s paper."""
+
+
 def _row_pulse(prob: np.ndarray, y: float, x0: float, spacing: float, calibration: Calibration) -> Pulse | None:
-    """The calibration pulse at a row's start: ink at ``prob > 0.5``, else at ``> 0.25`` (thin, faint strokes)."""
-    for level in (0.5, 0.25):
-        pulse = find_pulse(
+    """The calibration pulse at a row's start: ink at ``prob > 0.5``, else at ``> 0.25`` (thin, faint strokes).
+
+    Searched from 0.1 s before the row's first trace column. A pulse that touches that window's left edge was cut
+    by it: where the rows are close, the top of a wide pulse (50 mm/s) lies outside the band that finds the row's
+    extent, which then starts at the pulse's falling edge; it is searched again from :data:`PULSE_SEARCH_BEFORE_S`
+    before, up to the end of the cut pulse.
+    """
+
+    def search(x_lo: float, x_hi: float, level: float) -> Pulse | None:
+        return find_pulse(
             prob,
             y,
-            int(x0 - 0.1 * calibration.px_per_s),
-            int(x0 + 0.6 * calibration.px_per_s),
+            int(x_lo),
+            int(x_hi),
             px_per_mm_x=calibration.px_per_mm_x,
             band_px=(int(y - 0.9 * spacing), int(y + 0.2 * spacing)),
             ink_level=level,
         )
+
+    x_lo = max(0.0, x0 - 0.1 * calibration.px_per_s)
+    for level in (0.5, 0.25):
+        pulse = search(x_lo, x0 + 0.6 * calibration.px_per_s, level)
+        if pulse is not None and x_lo > 0 and pulse.x_start <= int(x_lo) + 1:
+            whole = search(x0 - PULSE_SEARCH_BEFORE_S * calibration.px_per_s, pulse.x_end + 2, level)
+            if whole is not None and abs(whole.x_end - pulse.x_end) <= 2:
+                pulse = whole
         if pulse is not None:
             return pulse
     return None

@@ -57,6 +57,20 @@ def test_no_grid_render_is_scaled_from_the_pulse():
     assert result.quality < gridded.quality
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("paper", ["none", "red"])
+def test_wide_50_mm_s_pulse_between_close_rows_is_found_whole(paper):
+    """6×2 at 50 mm/s: the pulse's top lies outside the band that finds the row's extent, so the row seems to start at
+    the pulse's falling edge; the pulse is still measured whole and sets the speed."""
+    rendered = _render(paper=paper, layout="6x2", speed_mm_s=50.0)
+    result, snr = _digitize(rendered)
+    found = [p for p in result.layout.pulses if p is not None]
+    assert len(found) >= 4
+    assert all(p.step_width_px == pytest.approx(10 * rendered.truth.spec.px_per_mm, rel=0.1) for p in found)
+    assert result.calibration.speed_mm_s == 50.0 and result.calibration.gain_mm_mv == 10.0
+    assert snr >= 6.0
+
+
 def test_pulse_width_sets_the_time_scale_without_grid():
     cal = Calibration(3.0, 3.0, source="assumed")
     pulses = [Pulse(10, 52, 78.7, 200, width_px=41.0), Pulse(10, 52, 78.9, 400, width_px=41.2)]
