@@ -148,7 +148,11 @@ def tiled_verdicts(
     validated: Sequence[str] = TILED_CLASSES,
 ) -> SourceVerdicts:
     """Verdicts of the RGB-tiled classifier from its probabilities and the classes above threshold; labels whose
-    class (NORM for ABNORMAL) is not in ``validated`` are marked excluded."""
+    class (NORM for ABNORMAL) is not in ``validated`` are marked excluded.
+
+    ABNORMAL is "NORM not fired, or an abnormal class fired"; once NORM is validated only validated abnormal classes
+    take part, so an unvalidated class that fires cannot make a counted ABNORMAL verdict.
+    """
     if probabilities is None or labels is None:
         return SourceVerdicts(dict.fromkeys(SHARED_LABELS), {})
     reason = "not validated: AUROC < 0.70 or < 10 positives on validation data"
@@ -156,9 +160,13 @@ def tiled_verdicts(
     fired = set(labels)
     verdicts: dict[str, bool | None] = dict.fromkeys(SHARED_LABELS)
     evidence: dict[str, dict[str, Any]] = {}
-    abnormal_fired = sorted(c for c in fired if c != "NORM")
+    abnormal_fired = sorted(c for c in fired if c != "NORM" and ("NORM" not in validated or c in validated))
     verdicts["ABNORMAL"] = bool(abnormal_fired) or "NORM" not in fired
-    evidence["ABNORMAL"] = {"fired": sorted(fired), "p_NORM": probabilities.get("NORM")}
+    evidence["ABNORMAL"] = {
+        "fired": sorted(fired),
+        "abnormal_counted": abnormal_fired,
+        "p_NORM": probabilities.get("NORM"),
+    }
     for label in SHARED_LABELS[1:]:
         if label in TILED_CLASSES:
             verdicts[label] = label in fired

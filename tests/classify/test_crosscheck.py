@@ -84,3 +84,13 @@ def test_unvalidated_tiled_classes_are_shown_but_not_counted():
     assert pvc.excluded == {} and pvc.status == "single source" and pvc.resolved is True
     assert {c.label for c in check.disagreements} == set()
     assert check.to_dict()["labels"][1]["excluded"] == {"tiled": afib.excluded["tiled"]}
+
+
+def test_with_norm_validated_only_validated_classes_make_the_tiled_abnormal_verdict():
+    normal_but_afib_fired = tiled_verdicts(_probs(NORM=0.9, AFIB=0.9), ["NORM", "AFIB"], validated=("NORM",))
+    assert normal_but_afib_fired.verdicts["ABNORMAL"] is False and "ABNORMAL" not in normal_but_afib_fired.excluded
+    assert "AFIB" in normal_but_afib_fired.excluded
+    not_normal = tiled_verdicts(_probs(NORM=0.1), [], validated=("NORM",))
+    assert not_normal.verdicts["ABNORMAL"] is True and "ABNORMAL" not in not_normal.excluded
+    every_class = tiled_verdicts(_probs(NORM=0.9, AFIB=0.9), ["NORM", "AFIB"])
+    assert every_class.verdicts["ABNORMAL"] is True
