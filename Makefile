@@ -48,7 +48,7 @@ test: system-deps install-test
 	$(BIN)/python -m pytest -q
 
 lint: install-test
-	$(BIN)/ruff check ecg digitize analyze classify report api tests bench
+	$(BIN)/ruff check ecg synth digitize analyze classify report api tests bench
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache

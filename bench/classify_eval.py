@@ -25,11 +25,11 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from classify.data import read_beat_boxes, read_manifest  # noqa: E402
 from classify.labels import TILED_CLASSES, fusion_label, load_diagnostic_classes, tiled_labels, tiled_target  # noqa: E402
 from classify.manifest import json_safe  # noqa: E402
-from classify.metrics import auroc, binary_report, bootstrap_ci, detection_report, multilabel_report  # noqa: E402
 from classify.runtime import Classifier  # noqa: E402
+from classify.train.data import read_beat_boxes, read_manifest  # noqa: E402
+from classify.train.metrics import auroc, binary_report, bootstrap_ci, detection_report, multilabel_report  # noqa: E402
 
 SHARED = (REPO / ".." / "shared" / "data").resolve()
 

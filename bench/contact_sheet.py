@@ -15,8 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digitize.synth import synthesize
 from ecg.io import read_record
+from synth import synthesize
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_PTBXL = REPO / ".." / "shared" / "data" / "ptbxl" / "records500"

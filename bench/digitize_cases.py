@@ -29,10 +29,10 @@ if str(ROOT) not in sys.path:
 
 from digitize.metrics import record_scores, record_snr  # noqa: E402
 from digitize.pipeline import digitize_image  # noqa: E402
-from digitize.synth import synthesize  # noqa: E402
 from ecg.errors import EcgInputError  # noqa: E402
 from ecg.io import read_record  # noqa: E402
 from ecg.record import LEADS  # noqa: E402
+from synth import synthesize  # noqa: E402
 
 LUDB = ROOT / ".." / "shared" / "data" / "ludb" / "data"
 NOTE_WORDS = ("rotat", "orientation", "speed", "gain")

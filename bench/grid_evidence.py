@@ -25,8 +25,8 @@ if str(ROOT) not in sys.path:
 
 from digitize.grid import grid_evidence, grid_scale  # noqa: E402
 from digitize.preprocess import ink_layers, rectify  # noqa: E402
-from digitize.synth import synthesize  # noqa: E402
 from ecg.io import read_record  # noqa: E402
+from synth import synthesize  # noqa: E402
 
 LUDB = ROOT / ".." / "shared" / "data" / "ludb" / "data"
 PAPERS = "none,bw,red,pink,thermal,green,blue,grey"

@@ -23,8 +23,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from digitize.synth import synthesize, write_sample  # noqa: E402
 from ecg.io import read_record  # noqa: E402
+from synth import synthesize, write_sample  # noqa: E402
 
 LUDB = ROOT / ".." / "shared" / "data" / "ludb" / "data"
 LAYOUTS = ("3x4+1", "3x4+3", "3x4", "6x2", "12x1")

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _render_images(args: argparse.Namespace) -> list[tuple[str, str, np.ndarray]] | None:
     """Upright DataSynth renders of LUDB records: (level, description, RGB image)."""
-    from digitize.synth import synthesize
+    from synth import synthesize
 
     records = sorted(LUDB.glob("*.hea"))
     if not records:

@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from digitize.synth import RenderSpec, distort, render, write_sample
-from digitize.synth.demo import synthetic_record
 from ecg.io import read_record
+from synth import RenderSpec, distort, render, write_sample
+from synth.demo import synthetic_record
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 

@@ -1,6 +1,6 @@
 """Input geometry of the beat detector and the fusion network (numpy/OpenCV only; shared by training and serving).
 
-Sizes are chosen for a 2-core CPU (see ``classify/models/fusion.py`` for the deviations from patent CN110731773A):
+Sizes are chosen for a 2-core CPU (see ``classify/train/nets/fusion.py`` for the deviations from patent CN110731773A):
 
 * detector canvas: the whole image resized (no letterbox) to :data:`DETECTOR_SIZE` = 384×512 (H×W) px;
 * global branch: the whole image resized to :data:`GLOBAL_SIZE` = 192×256 px, RGB;

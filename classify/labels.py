@@ -28,9 +28,9 @@ while rhythm and form statements mostly carry 0 ("no likelihood stated"; in ``..
 
 AESC (atrial escape) has no PTB-XL code, so no real record is labelled with it. Without synthetic examples it stays
 *untrained* (its output is reported but its threshold is fixed at 1.0, i.e. never fired); with the labelled synthetic
-escape rhythms of :mod:`classify.rhythm_synth` (``classify.prepare --synthetic-per-kind``) it is trained, but its
-threshold (0.5) cannot be validated on real records. Challenge-2021 SNOMED codes 251187003 / 233892002 would be
-the real source.
+escape rhythms of :mod:`classify.train.rhythm_synth` (``classify.train.prepare --synthetic-per-kind``) it is
+trained, but its threshold (0.5) cannot be validated on real records. Challenge-2021 SNOMED codes
+251187003 / 233892002 would be the real source.
 
 Fusion label (:func:`fusion_label`)
 -----------------------------------

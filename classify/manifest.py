@@ -48,9 +48,9 @@ __all__ = [
 MODEL_NAMES = ("tiled", "detector", "fusion")
 
 TRAIN_HINTS = {
-    "tiled": "python -m classify.train_tiled … && python -m classify.export --tiled RUN_DIR",
-    "detector": "python -m classify.train_detector … && python -m classify.export --detector RUN_DIR",
-    "fusion": "python -m classify.train_fusion … && python -m classify.export --fusion RUN_DIR",
+    "tiled": "python -m classify.train.tiled … && python -m classify.train.export --tiled RUN_DIR",
+    "detector": "python -m classify.train.detector … && python -m classify.train.export --detector RUN_DIR",
+    "fusion": "python -m classify.train.fusion … && python -m classify.train.export --fusion RUN_DIR",
 }
 
 MIN_VALIDATION_SUPPORT = 10

@@ -1,6 +1,6 @@
 """Quarter-turn orientation of an ECG image: a portrait phone photo (90°/270°) or a sheet scanned upside down (180°).
 
-**Orientation network** (``models/orient.onnx``, trained by :mod:`digitize.train_orient`): the grey page shrunk to fit
+**Orientation network** (``models/orient.onnx``, trained by :mod:`digitize.train.orient`): the grey page shrunk to fit
 a 256 px square, letterboxed so the aspect ratio is kept (a landscape page turned by 90° becomes portrait), goes
 through a small CNN with four outputs, the quarter turns 0–3 that make it upright. When the largest softmax reaches
 the manifest's ``thresholds.confident`` (chosen on validation so that no wrong call passes it) that turn is applied

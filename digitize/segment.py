@@ -3,7 +3,8 @@
 The model is loaded once per process (:func:`default_segmenter`), after its sha256 has been checked against
 ``models/manifest.json``; a file that does not match is refused. The CPU provider is used unless onnxruntime offers
 CUDA *and* an NVIDIA GPU is really present. The page is resampled to the network's scale
-(:data:`digitize.unet.WORK_PX_PER_MM`, from the grid calibration), padded to a multiple of 16, and the probability
+(:data:`digitize.train.unet_net.WORK_PX_PER_MM`, from the grid calibration),
+padded to a multiple of 16, and the probability
 is resampled back to the page's pixels.
 
 The manifest (``models/manifest.json``) is read and checked by :mod:`ecg.manifest`, the one implementation the
@@ -22,13 +23,13 @@ from ecg.manifest import DEFAULT_MODELS_DIR, ModelEntry, verified_entry
 
 MODEL_NAME = "trace_unet"
 WORK_PX_PER_MM = 3.5
-"""Scale the network was trained at (px/mm); equals ``digitize.unet.WORK_PX_PER_MM`` (kept here: no torch import)."""
+"""Scale the network was trained at (px/mm); equals ``digitize.train.unet_net.WORK_PX_PER_MM`` (no torch import)."""
 STRIDE = 16
 
 
 TRAIN_HINTS = {
-    MODEL_NAME: "python -m digitize.train RUN_DIR --time-budget-min 40 (or use method='classical')",
-    "orient": "python -m digitize.train_orient RUN_DIR --time-budget-min 25",
+    MODEL_NAME: "python -m digitize.train.unet RUN_DIR --time-budget-min 40 (or use method='classical')",
+    "orient": "python -m digitize.train.orient RUN_DIR --time-budget-min 25",
 }
 
 

@@ -120,7 +120,7 @@ class Pipeline:
         )
 
     def _run_signal(self, path: Path, patient: Patient) -> PipelineResult:
-        from digitize.synth import synthesize  # rendering is only needed on this path
+        from synth import synthesize  # rendering is only needed on this path
 
         timings: dict[str, float] = {}
         start = time.perf_counter()

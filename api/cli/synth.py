@@ -35,11 +35,11 @@ def synth_command(
     """Render one record as a paper ECG image and write its ground truth (JSON, mask, points, signals)."""
     import numpy as np
 
-    from digitize.synth import RenderSpec, random_spec, render, write_sample
-    from digitize.synth import distort as apply_distortion
-    from digitize.synth.labels import labels_for, load_label_table
-    from digitize.synth.paper import paper_style
     from ecg.io import read_record
+    from synth import RenderSpec, random_spec, render, write_sample
+    from synth import distort as apply_distortion
+    from synth.labels import labels_for, load_label_table
+    from synth.paper import paper_style
 
     if style not in ("standard", "random"):
         fail(f"--style must be standard or random, got {style!r}")
@@ -82,8 +82,8 @@ def synth_batch_command(
     dpi: Annotated[float | None, typer.Option("--dpi", help="pin the resolution (default: varied 100-300)")] = None,
 ) -> None:
     """Write N varied images with ground truth from a folder of records, in parallel, with a progress bar."""
-    from digitize.synth.batch import RECORD_PATTERNS, find_records, plan_batch, run_batch
-    from digitize.synth.labels import load_label_table
+    from synth.batch import RECORD_PATTERNS, find_records, plan_batch, run_batch
+    from synth.labels import load_label_table
 
     if workers < 1:
         fail(f"--workers must be at least 1, got {workers}")

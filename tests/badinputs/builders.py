@@ -41,7 +41,7 @@ def ecg_rgb(
     layout: str = "3x4+1", speed_mm_s: float = 25.0, gain_mm_mv: float = 10.0, paper: str = "red"
 ) -> np.ndarray:
     """A clean DataSynth print of the sample record, RGB uint8 (read-only: copy before editing)."""
-    from digitize.synth import synthesize
+    from synth import synthesize
 
     rendered = synthesize(
         sample_record(),

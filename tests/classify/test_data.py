@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from classify.cache import build_cache, cache_path, cache_preprocess
-from classify.data import assign_splits, read_beat_boxes, read_manifest, render_dataset, synthetic_jobs
-from classify.rhythm_synth import RHYTHM_KINDS
+from classify.train.cache import build_cache, cache_path, cache_preprocess
+from classify.train.data import assign_splits, read_beat_boxes, read_manifest, render_dataset, synthetic_jobs
+from classify.train.rhythm_synth import RHYTHM_KINDS
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 

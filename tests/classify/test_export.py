@@ -7,9 +7,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("onnx")
 
-from classify.export import TOLERANCE, export_detector, export_fusion, export_tiled  # noqa: E402
-from classify.export_checks import store_weights_fp16  # noqa: E402
-from classify.models import beat_detector, fusion_net, tiled_resnet  # noqa: E402
+from classify.train.export import TOLERANCE, export_detector, export_fusion, export_tiled  # noqa: E402
+from classify.train.export_checks import store_weights_fp16  # noqa: E402
+from classify.train.nets import beat_detector, fusion_net, tiled_resnet  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -86,7 +86,7 @@ def test_beat_encoder_weights_are_recovered_from_the_fusion_onnx(tmp_path):
     into a ResNet-18 that computes the same features (float16 storage, DenseNet convs skipped)."""
     from torchvision.models import resnet18
 
-    from classify.onnx_weights import resnet_state_from_onnx
+    from classify.train.onnx_weights import resnet_state_from_onnx
 
     torch.manual_seed(1)
     model = fusion_net()

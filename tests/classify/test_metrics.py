@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from classify.metrics import (
+from classify.train.metrics import (
     auroc,
     best_f1_threshold,
     binary_report,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.signal import find_peaks
 
-from classify.rhythm_synth import RHYTHM_KINDS, synthesize_rhythm
+from classify.train.rhythm_synth import RHYTHM_KINDS, synthesize_rhythm
 from ecg.record import EcgRecord
 
 FS = 500.0

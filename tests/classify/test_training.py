@@ -10,8 +10,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from classify.cache import cache_inputs, cache_path  # noqa: E402
-from classify.models import beat_detector, fusion_net, tiled_resnet  # noqa: E402
+from classify.train.cache import cache_inputs, cache_path  # noqa: E402
+from classify.train.nets import beat_detector, fusion_net, tiled_resnet  # noqa: E402
 from tests.classify.conftest import draw_ecg_like  # noqa: E402
 
 
@@ -101,7 +101,7 @@ def _tiny_dataset(root) -> pd.DataFrame:
 
 
 def test_train_tiled_writes_thresholds_and_metrics_and_resumes(tmp_path):
-    from classify import train_tiled
+    from classify.train import tiled as train_tiled
 
     _tiny_dataset(tmp_path / "data")
     out = tmp_path / "run"
@@ -137,8 +137,8 @@ def test_init_from_loads_an_earlier_runs_weights(tmp_path):
 
     import torch
 
-    from classify.models import tiled_resnet
-    from classify.training import init_weights
+    from classify.train.harness import init_weights
+    from classify.train.nets import tiled_resnet
 
     trained = tiled_resnet()
     torch.save({"state_dict": trained.state_dict(), "config": {}}, tmp_path / "model.pt")
@@ -159,8 +159,8 @@ def test_init_from_a_fusion_run_transfers_its_beat_encoder_into_the_tiled_resnet
     import pytest
     import torch
 
-    from classify.models import fusion_net, tiled_resnet
-    from classify.training import init_weights
+    from classify.train.harness import init_weights
+    from classify.train.nets import fusion_net, tiled_resnet
 
     fusion = fusion_net()
     torch.save({"state_dict": fusion.state_dict()}, tmp_path / "fusion.pt")

@@ -11,8 +11,8 @@ from ecg.record import LEADS
 
 
 def _render(**choices):
-    synth = pytest.importorskip("digitize.synth")
-    from digitize.synth.demo import synthetic_record
+    synth = pytest.importorskip("synth")
+    from synth.demo import synthetic_record
 
     settings = {"layout": "3x4+1", "paper": "red", "dpi": 150, "speed_mm_s": 25.0, "gain_mm_mv": 10.0} | choices
     return synth.synthesize(synthetic_record(), 3, "none", **settings)

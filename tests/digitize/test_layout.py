@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from digitize.pipeline import digitize_image
-from digitize.synth import RenderSpec, render
-from digitize.synth.demo import synthetic_record
+from synth import RenderSpec, render
+from synth.demo import synthetic_record
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def test_layout_template_is_recognised(record, layout):
 
 
 def test_rhythm_strip_lead_is_read_from_the_traces(record, monkeypatch):
-    from digitize.synth.layout import LAYOUTS, LayoutDef
+    from synth.layout import LAYOUTS, LayoutDef
 
     monkeypatch.setitem(LAYOUTS, "3x4+V1", LayoutDef(LAYOUTS["3x4+1"].grid, ("V1",)))  # a V1 rhythm strip
     result, _ = _digitize(record, layout="3x4+V1")

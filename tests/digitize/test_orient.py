@@ -12,8 +12,8 @@ from ecg.record import LEADS
 
 @pytest.fixture(scope="module")
 def rendered():
-    synth = pytest.importorskip("digitize.synth")
-    from digitize.synth.demo import synthetic_record
+    synth = pytest.importorskip("synth")
+    from synth.demo import synthetic_record
 
     return synth.synthesize(
         synthetic_record(), 3, "none", layout="3x4+1", paper="red", dpi=150, speed_mm_s=25.0, gain_mm_mv=10.0
@@ -88,7 +88,7 @@ def test_a_few_training_steps_reduce_the_loss():
     torch = pytest.importorskip("torch", reason="torch is the optional training dependency (the 'train' extra)")
     from torch.nn import functional as F
 
-    from digitize.train_orient import OrientNet, make_batch, train_step
+    from digitize.train.orient import OrientNet, make_batch, train_step
 
     torch.manual_seed(0)
     rng = np.random.default_rng(0)
@@ -112,7 +112,7 @@ def test_exported_model_is_served_from_its_folder(tmp_path):
     torch = pytest.importorskip("torch", reason="torch is the optional training dependency (the 'train' extra)")
 
     from digitize.orient import OrientationModel, orientation_model
-    from digitize.train_orient import OrientNet, export_onnx
+    from digitize.train.orient import OrientNet, export_onnx
     from ecg.manifest import ModelEntry, sha256_file, write_entry
 
     torch.manual_seed(0)
@@ -144,7 +144,7 @@ def test_training_script_runs_resumes_and_exports(tmp_path):
     import cv2
 
     from digitize.orient import OrientationModel
-    from digitize.train_orient import main
+    from digitize.train.orient import main
 
     rng = np.random.default_rng(0)
     rows = ["image,split"]

@@ -69,8 +69,8 @@ def test_unknown_method_is_listed(drawn):
 
 
 def test_datasynth_render_is_read_back():
-    synth = pytest.importorskip("digitize.synth")
-    from digitize.synth.demo import synthetic_record
+    synth = pytest.importorskip("synth")
+    from synth.demo import synthetic_record
 
     rendered = synth.synthesize(synthetic_record(seed=3), seed=5, distortion="none", layout="3x4+1", dpi=200)
     result = digitize_image(np.ascontiguousarray(rendered.image[:, :, ::-1]))  # DataSynth images are BGR

@@ -8,8 +8,8 @@ import pytest
 torch = pytest.importorskip("torch", reason="torch is the optional training dependency (the 'train' extra)")
 
 from digitize.segment import TraceSegmenter  # noqa: E402
-from digitize.train import bce_dice_loss  # noqa: E402
-from digitize.unet import export_onnx, trace_unet  # noqa: E402
+from digitize.train.unet import bce_dice_loss  # noqa: E402
+from digitize.train.unet_net import export_onnx, trace_unet  # noqa: E402
 from ecg.manifest import ModelEntry, ModelIntegrityError, ModelUnavailableError, sha256_file, write_entry  # noqa: E402
 
 
@@ -104,12 +104,13 @@ def test_runtime_refuses_a_file_whose_sha256_differs(exported, tmp_path):
 
 
 def test_runtime_without_a_model_says_how_to_train(tmp_path):
-    with pytest.raises(ModelUnavailableError, match="digitize.train"):
+    with pytest.raises(ModelUnavailableError, match="digitize.train.unet"):
         TraceSegmenter(tmp_path)
 
 
 def test_runtime_and_training_agree_on_the_input_scale():
-    from digitize import segment, unet
+    from digitize import segment
+    from digitize.train import unet_net as unet
 
     assert segment.WORK_PX_PER_MM == unet.WORK_PX_PER_MM
     assert segment.STRIDE == unet.STRIDE

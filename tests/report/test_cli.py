@@ -10,8 +10,8 @@ import cv2
 import jsonschema
 import pytest
 
-from digitize.synth import synthesize
 from ecg.io import read_record
+from synth import synthesize
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "report" / "schema.json").read_text())

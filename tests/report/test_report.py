@@ -11,11 +11,11 @@ import pytest
 
 from classify.labels import TILED_CLASSES
 from classify.runtime import Beat, ClassificationResult, FusionResult, TiledResult
-from digitize.synth import synthesize
 from ecg.io import read_record
 from report.model import Patient
 from report.pdf import write_pdf
 from report.pipeline import Pipeline
+from synth import synthesize
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "report" / "schema.json").read_text())
 

@@ -1,0 +1,1 @@
+"""Training, data preparation and ONNX export of the image classifiers (imports torch; never used by serving)."""
