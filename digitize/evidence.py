@@ -69,6 +69,10 @@ def qrs_like_deflections(trace: RowTrace, calibration: Calibration) -> int:
     )
 
 
+NO_GRID_ON_INK = 0.85
+"""Share of path columns on ink needed without a clear grid (ECGs without a grid, all DataSynth renders with grid
+periodicity < 0.3: ≥ 0.97; a ruled notebook page with handwriting: 0.77)."""
+
 STRONG_GRID = 0.3
 """Grid periodicity above which the page counts as ECG paper whatever the traces look like (their confidence then
 says how well they were read)."""
@@ -89,8 +93,8 @@ class EcgEvidence:
     def is_ecg(self) -> bool:
         if self.ink_share > MAX_INK_SHARE:
             return False
-        if self.grid_strength < STRONG_GRID and self.beats < MIN_BEATS_IN_ROW:
-            return False  # no ECG paper and nothing that beats like a heart
+        if self.grid_strength < STRONG_GRID and (self.beats < MIN_BEATS_IN_ROW or self.on_ink < NO_GRID_ON_INK):
+            return False  # no ECG paper, and nothing that beats like a heart along continuous lines
         return self.contrast >= MIN_CONTRAST and self.on_ink >= MIN_ON_INK
 
     def reason(self) -> str:
@@ -98,6 +102,8 @@ class EcgEvidence:
             return f"ink covers {100 * self.ink_share:.0f} % of the image (noise or texture, not a paper ECG)"
         if self.grid_strength < STRONG_GRID and self.beats < MIN_BEATS_IN_ROW:
             return f"no ECG grid and no heartbeat-like deflections (at most {self.beats} in a row)"
+        if self.grid_strength < STRONG_GRID and self.on_ink < NO_GRID_ON_INK:
+            return f"no ECG grid and no continuous trace lines (path on ink {100 * self.on_ink:.0f} %)"
         return (
             f"no trace-like lines (contrast {self.contrast:.2f}, path on ink {100 * self.on_ink:.0f} %), "
             f"grid periodicity {self.grid_strength:.2f}"
