@@ -288,7 +288,13 @@ def _choose_template(strength: np.ndarray) -> tuple[str, np.ndarray]:
     """Template for the number of rows; extra weak rows (text lines) are dropped to reach a known count."""
     order = np.argsort(strength)[::-1]
     count = max(c for c in TEMPLATE_BY_ROWS if c <= strength.size)
+    if count in (7, 13) and strength[order[count - 1]] < EXTRA_ROW_SHARE * float(np.median(strength[order[:count]])):
+        count -= 1  # the extra row is weak: a text line, not a rhythm strip
     return TEMPLATE_BY_ROWS[count], order[:count]
+
+
+EXTRA_ROW_SHARE = 0.7
+"""Coverage (share of the rows' median) the weakest of 7 or 13 rows needs to be read as a rhythm strip."""
 
 
 def _row_extent(prob: np.ndarray, baseline: float, spacing: float, px_per_s: float) -> tuple[float, float]:
