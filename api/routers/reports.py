@@ -80,7 +80,8 @@ def _job_or_404(store, job_id: str) -> Job:
         415: {"description": "Content is neither an image nor a signal record"},
         422: {"description": "Invalid patient fields or callback URL, or (with wait) an unreadable ECG"},
         429: {"description": "Job queue full; see `Retry-After`"},
-        503: {"description": "Job database locked by another process; see `Retry-After`"},
+        503: {"description": "Job database locked by another process (see `Retry-After`), or (with wait) a model "
+              "fault: the body names the model"},
         507: {"description": "No space left on the data disk; nothing was stored"},
     },
 )
@@ -155,7 +156,8 @@ async def create_report(
         return JSONResponse({"detail": job.error, **body, "links": {}}, status_code=422)
     if job.state == "failed" and wait:
         error = job.error or ""
-        code = 422 if error.startswith("input refused") else 507 if error.startswith("storage full") else 500
+        codes = {"input refused": 422, "storage full": 507, "model unavailable": 503}
+        code = next((c for prefix, c in codes.items() if error.startswith(prefix)), 500)
         return JSONResponse({"detail": job.error, **body}, status_code=code, headers={"Location": location})
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
