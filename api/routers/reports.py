@@ -16,6 +16,7 @@ from api.core.logging import get_logger
 from api.deps import ApiKeyDep, RunnerDep, ServicesDep, SettingsDep, StoreDep
 from api.jobs import ARTIFACTS
 from api.runner import QueueFullError
+from api.schemas import JobResponse
 from api.store import Job
 from api.uploads import read_upload
 from api.webhook import WebhookUrlError, check_webhook_url
@@ -163,9 +164,10 @@ async def create_report(
 
 
 @router.get("/{job_id}", operation_id="get_report", summary="Job state and, when done, the report JSON",
+            response_model=JobResponse,
             responses={200: {"content": {"application/json": {"example": EXAMPLE_JOB}}}, 404: {}})
-def get_report(request: Request, store: StoreDep, job_id: str) -> JSONResponse:
-    return JSONResponse(job_body(request, _job_or_404(store, job_id)))
+def get_report(request: Request, store: StoreDep, job_id: str) -> JobResponse:
+    return JobResponse(**job_body(request, _job_or_404(store, job_id)))
 
 
 @router.get("/{job_id}/{artifact}", operation_id="get_report_file",
