@@ -22,3 +22,9 @@ class JobResponse(BaseModel):
     error: str | None = None
     links: dict[str, str]
     report: dict[str, Any] | None = Field(None, description="The report (report/schema.json, schema 1.0) when done")
+
+    model_config = {"json_schema_extra": {"examples": [{
+        "id": "3f1c9a0e8b7d4c2a9e6f5d4c3b2a1908", "state": "done", "created_utc": "2025-01-01T00:00:00+00:00",
+        "updated_utc": "2025-01-01T00:00:05+00:00", "error": None,
+        "links": {"self": "/api/v1/reports/3f1c9a0e8b7d4c2a9e6f5d4c3b2a1908"},
+        "report": {"schema": "ecgscreen.report", "status": {"screening": "normal"}}}]}}

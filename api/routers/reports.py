@@ -164,8 +164,7 @@ async def create_report(
 
 
 @router.get("/{job_id}", operation_id="get_report", summary="Job state and, when done, the report JSON",
-            response_model=JobResponse,
-            responses={200: {"content": {"application/json": {"example": EXAMPLE_JOB}}}, 404: {}})
+            response_model=JobResponse, responses={404: {}})
 def get_report(request: Request, store: StoreDep, job_id: str) -> JobResponse:
     return JobResponse(**job_body(request, _job_or_404(store, job_id)))
 
