@@ -23,7 +23,7 @@ All positions are sample indices into :attr:`analyze.beats.MedianBeats.waves`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from scipy.signal import find_peaks
@@ -32,7 +32,7 @@ from analyze.beats import MedianBeats
 from ecg.record import LEADS
 
 Method = Literal["spatial", "dwt", "cwt", "peak", "prominence"]
-METHODS: tuple[str, ...] = ("spatial", "dwt", "cwt", "peak", "prominence")
+METHODS: tuple[str, ...] = get_args(Method)
 
 INDEPENDENT_LEADS = tuple(LEADS.index(name) for name in ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6"))
 """The eight linearly independent leads; III, aVR, aVL and aVF are combinations of I and II."""

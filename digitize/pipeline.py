@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from pathlib import Path
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -41,7 +42,7 @@ from digitize.trace import (
 from ecg.record import DEFAULT_FS, LEADS, EcgRecord
 
 DigitizeMethod = Literal["classical", "unet"]
-DIGITIZE_METHODS: tuple[str, ...] = ("classical", "unet")
+DIGITIZE_METHODS: tuple[str, ...] = get_args(DigitizeMethod)
 
 GATE_LEVEL = 0.5
 """U-Net probability above which an ink blob counts as trace (``method="unet"``)."""
@@ -192,7 +193,7 @@ def digitize_image(
         fs=fs,
         highpass_hz=highpass_hz,
         smooth=smooth,
-        meta={"source_file": str(source) if isinstance(source, (str,)) else "image"},
+        meta={"source_file": str(source) if isinstance(source, (str, Path)) else "image"},
     )
     confidence, reasons = lead_confidences(traces, layout, calibration, limbs=limbs)
     if hints.exclude:

@@ -94,7 +94,7 @@ class Status:
 
     @property
     def text(self) -> str:
-        return f"screening: {self.screening}" if self.screening != "normal" else "screening: normal"
+        return f"screening: {self.screening}"
 
     def to_dict(self) -> dict[str, Any]:
         return {

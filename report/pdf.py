@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -26,9 +26,12 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from classify.crosscheck import AUTHORITATIVE_WAVEFORM
 from report.ecg_plot import PrintSettings, draw_ecg
 from report.model import CONFIRMATION, Report
-from report.pipeline import PipelineResult
+
+if TYPE_CHECKING:  # a type only: writing a PDF loads no pipeline and no onnxruntime
+    from report.pipeline import PipelineResult
 
 PAPER = {"a4": landscape(A4), "letter": landscape(letter)}
 MARGIN_MM = 9.0
@@ -279,7 +282,8 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
 
 
 def _authoritative(check: dict[str, Any]) -> bool:
-    return check["note"].startswith("interval")
+    """The waveform measurement decides this label (interval-defined, :data:`AUTHORITATIVE_WAVEFORM`)."""
+    return check["label"] in AUTHORITATIVE_WAVEFORM and check["verdicts"].get("waveform") is not None
 
 
 def _digitization_panel(c: Canvas, report: Report, x: float, top: float, w: float) -> float:
@@ -334,7 +338,8 @@ def _footer(c: Canvas, report: Report, size: tuple[float, float], page: int) -> 
     d = report.digitization
     speed_gain = f"{d['speed_mm_s']:g} mm/s, {d['gain_mm_mv']:g} mm/mV (read)" if d else "25 mm/s, 10 mm/mV"
     line1 = (
-        f"Printout {speed_gain}; filters: analysis 0.5–40 Hz (NeuroKit2 cleaning), reconstruction without "
+        f"Printout {speed_gain}; filters: analysis 0.5 Hz high-pass + 50 Hz power-line smoothing (NeuroKit2 "
+        "ecg_clean), reconstruction without "
         f"high-pass; ecgscreen {report.software_version}{versions}; report {report.id}; page {page}/2"
     )
     c.setFont("Helvetica", 6)

@@ -10,7 +10,6 @@ printed as a clean 3×4 paper ECG for the image classifiers; the report says so.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -22,18 +21,19 @@ from typing import Any
 
 import numpy as np
 
-from analyze import Measurements, findings, measure
+from analyze import findings, measure
 from analyze.codes import CODES
 from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
 from classify.manifest import MIN_VALIDATION_AUROC, MIN_VALIDATION_SUPPORT, ModelUnavailableError
 from classify.runtime import ClassificationResult, Classifier
 from digitize.load import load_image
-from digitize.pipeline import Digitization, digitize_image
+from digitize.pipeline import digitize_image
 from ecg.errors import EcgInputError
 from ecg.io import read_record, record_format
 from ecg.record import LEADS, EcgRecord
-from report.model import Patient, Report, screening_status
+from report.model import Patient, Report, Status, screening_status
+from report.sections import DigitizationSummary, InputSummary, StageOutputs
 
 SIGNAL_SUFFIXES = frozenset({".csv", ".edf", ".hea", ".dat", ".json"})
 
@@ -114,10 +114,10 @@ class Pipeline:
             (classification, error), timings["classify"] = classified.result()
             if error:
                 errors["classify"] = error
-        record, notes = digitization.record, _pdf_pages_note(path)
-        return self._finish(
-            path, "image", patient, record, image, digitization, classification, errors, timings, start, notes
-        )
+        outputs = StageOutputs(path, "image", digitization.record, image, start, digitization=digitization,
+                               classification=classification, errors=errors, timings=timings,
+                               notes=_pdf_pages_note(path))
+        return self._finish(outputs, patient)
 
     def _run_signal(self, path: Path, patient: Patient) -> PipelineResult:
         from synth import synthesize  # rendering is only needed on this path
@@ -146,7 +146,9 @@ class Pipeline:
         absent = [name for name, row in zip(LEADS, record.signals, strict=True) if not np.isfinite(row).any()]
         if absent:
             notes += (f"leads not in the record: {', '.join(absent)}",)
-        return self._finish(path, "signal", patient, record, image, None, classification, errors, timings, start, notes)
+        outputs = StageOutputs(path, "signal", record, image, start, classification=classification, errors=errors,
+                               timings=timings, notes=notes)
+        return self._finish(outputs, patient)
 
     # --- shared tail ------------------------------------------------------------------------------------------
     def _classify(self, image: np.ndarray) -> tuple[ClassificationResult | None, str | None]:
@@ -156,83 +158,63 @@ class Pipeline:
         except EcgInputError as exc:
             return None, str(exc)
 
-    def _finish(
-        self,
-        path: Path,
-        kind: str,
-        patient: Patient,
-        record: EcgRecord,
-        image: np.ndarray | None,
-        digitization: Digitization | None,
-        classification: ClassificationResult | None,
-        errors: dict[str, str],
-        timings: dict[str, float],
-        start: float,
-        notes: tuple[str, ...],
-    ) -> PipelineResult:
+    def _finish(self, out: StageOutputs, patient: Patient) -> PipelineResult:
+        """Measure, cross-check and decide the status from the stages' outputs; assemble the report."""
         t0 = time.perf_counter()
-        measurements: Measurements | None = None
-        found = None
+        found = None  # None: the waveform source did not speak (not: it found nothing)
         try:
-            measurements = measure(record)
-            found = findings(measurements, sex=patient.sex, age=patient.age)
+            out.measurements = measure(out.record)
+            out.findings = found = findings(out.measurements, sex=patient.sex, age=patient.age)
         except EcgInputError as exc:
-            errors["analyze"] = str(exc)
-        timings["analyze"] = time.perf_counter() - t0
+            out.errors["analyze"] = str(exc)
+        out.timings["analyze"] = time.perf_counter() - t0
 
         t0 = time.perf_counter()
-        check = crosscheck_all(found, classification)
-        timings["crosscheck"] = time.perf_counter() - t0
+        check = crosscheck_all(found, out.classification)
+        out.timings["crosscheck"] = time.perf_counter() - t0
         saliency = None
-        if self.saliency and classification is not None:
+        if self.saliency and out.classification is not None:
             t0 = time.perf_counter()
-            saliency = self._saliency(image, classification)
-            timings["saliency"] = time.perf_counter() - t0
+            saliency = self._saliency(out.image, out.classification)
+            out.timings["saliency"] = time.perf_counter() - t0
 
-        quality = good_leads = None
-        if digitization is not None:
-            quality = digitization.quality
-            good_leads = sum(1 for v in digitization.lead_confidence.values() if v >= 0.5)
-        abnormal_codes = [f.code for f in found or [] if CODES[f.code].abnormal]
-        counted_abnormal = check.label("ABNORMAL").counted
-        status = screening_status(
-            measurable=measurements is not None,
-            quality=quality,
-            good_leads=good_leads,
-            abnormal_findings=abnormal_codes,
-            abnormal_sources=[s for s, v in counted_abnormal.items() if v],
-            disagreements=[c.label for c in check.disagreements],
-            recorded_leads=None if kind == "image" else int(np.isfinite(record.signals).any(axis=1).sum()),
-        )
+        status = self._status(out, check)
         if self.classifier_error:
-            errors.setdefault("classify", self.classifier_error)
-        unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
-        if unvalidated:
-            notes = (
-                *notes,
-                f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
-                f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
-                "cross-check or the status",
-            )
-        timings["total"] = time.perf_counter() - start
+            out.errors.setdefault("classify", self.classifier_error)
+        notes = out.notes + _unvalidated_note(out.classification)
+        out.timings["total"] = time.perf_counter() - out.started
+        d = out.digitization
         report = Report(
             id=uuid.uuid4().hex,
             created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
             software_version=software_version(),
-            input=_input_summary(path, kind, image),
+            input=InputSummary.of(out.path, out.kind, out.image).to_dict(),
             patient=patient,
             status=status,
-            digitization=_digitization_summary(digitization) if digitization else None,
-            measurements=measurements.to_dict() if measurements else None,
-            findings=[f.to_dict() for f in found or []],
-            classifiers=_classifier_summary(classification, self.model_versions),
+            digitization=DigitizationSummary.of(d).to_dict() if d else None,
+            measurements=out.measurements.to_dict() if out.measurements else None,
+            findings=[f.to_dict() for f in out.findings],
+            classifiers=_classifier_summary(out.classification, self.model_versions),
             crosscheck=check.to_dict(),
-            timings_s=timings,
-            errors=errors,
+            timings_s=out.timings,
+            errors=out.errors,
             notes=notes,
         )
-        overlay = digitization.overlay if digitization else None
-        return PipelineResult(report, record, image, overlay, saliency)
+        return PipelineResult(report, out.record, out.image, d.overlay if d else None, saliency)
+
+    @staticmethod
+    def _status(out: StageOutputs, check) -> Status:
+        d = out.digitization
+        counted_abnormal = check.label("ABNORMAL").counted
+        return screening_status(
+            measurable=out.measurements is not None,
+            quality=d.quality if d else None,
+            good_leads=sum(1 for v in d.lead_confidence.values() if v >= 0.5) if d else None,
+            abnormal_findings=[f.code for f in out.findings if CODES[f.code].abnormal],
+            abnormal_sources=[s for s, v in counted_abnormal.items() if v],
+            disagreements=[c.label for c in check.disagreements],
+            recorded_leads=None if out.kind == "image" else int(np.isfinite(out.record.signals).any(axis=1).sum()),
+        )
 
     def _saliency(self, image: np.ndarray | None, result: ClassificationResult) -> np.ndarray | None:
         if not self.saliency or image is None or self.classifier is None:
@@ -269,37 +251,15 @@ def _pdf_pages_note(path: Path) -> tuple[str, ...]:
     return (f"the PDF has {pages} pages; only page 1 was read (submit one ECG per file)",)
 
 
-def _input_summary(path: Path, kind: str, image: np.ndarray | None) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    out: dict[str, Any] = {"kind": kind, "file_name": path.name, "sha256": digest.hexdigest()}
-    if image is not None and kind == "image":
-        out["image_size"] = {"width": int(image.shape[1]), "height": int(image.shape[0])}
-    return out
-
-
-def _digitization_summary(d: Digitization) -> dict[str, Any]:
-    cal, layout = d.calibration, d.layout
-    warnings = []
-    low = sorted(name for name, v in d.lead_confidence.items() if v < 0.5)
-    if low:
-        warnings.append("low confidence leads: " + ", ".join(low))
-    if cal.source != "grid":
-        warnings.append(f"scale from the {cal.source}, not from a measured grid")
-    return {
-        "layout": getattr(layout, "template", None),
-        "px_per_mm": {"x": round(float(cal.px_per_mm_x), 3), "y": round(float(cal.px_per_mm_y), 3)},
-        "speed_mm_s": float(cal.speed_mm_s),
-        "gain_mm_mv": float(cal.gain_mm_mv),
-        "calibration_source": str(cal.source),
-        "lead_confidence": {k: round(float(v), 3) for k, v in d.lead_confidence.items()},
-        "lead_reasons": {k: list(v) for k, v in d.lead_reasons.items() if v},
-        "quality": round(float(d.quality), 3),
-        "warnings": warnings,
-        "notes": list(d.quality_notes) + list(cal.notes),
-    }
+def _unvalidated_note(classification: ClassificationResult | None) -> tuple[str, ...]:
+    unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
+    if not unvalidated:
+        return ()
+    return (
+        f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
+        f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
+        "cross-check or the status",
+    )
 
 
 def _classifier_summary(result: ClassificationResult | None, versions: dict[str, str]) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from api.core.logging import get_logger
 from api.deps import ApiKeyDep, RunnerDep, ServicesDep, SettingsDep, StoreDep
 from api.jobs import ARTIFACTS
 from api.runner import QueueFullError
+from api.schemas import JobResponse
 from api.store import Job
 from api.uploads import read_upload
 from api.webhook import WebhookUrlError, check_webhook_url
@@ -80,7 +81,8 @@ def _job_or_404(store, job_id: str) -> Job:
         415: {"description": "Content is neither an image nor a signal record"},
         422: {"description": "Invalid patient fields or callback URL, or (with wait) an unreadable ECG"},
         429: {"description": "Job queue full; see `Retry-After`"},
-        503: {"description": "Job database locked by another process; see `Retry-After`"},
+        503: {"description": "Job database locked by another process (see `Retry-After`), or (with wait) a model "
+              "fault: the body names the model"},
         507: {"description": "No space left on the data disk; nothing was stored"},
     },
 )
@@ -155,15 +157,16 @@ async def create_report(
         return JSONResponse({"detail": job.error, **body, "links": {}}, status_code=422)
     if job.state == "failed" and wait:
         error = job.error or ""
-        code = 422 if error.startswith("input refused") else 507 if error.startswith("storage full") else 500
+        codes = {"input refused": 422, "storage full": 507, "model unavailable": 503}
+        code = next((c for prefix, c in codes.items() if error.startswith(prefix)), 500)
         return JSONResponse({"detail": job.error, **body}, status_code=code, headers={"Location": location})
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
 @router.get("/{job_id}", operation_id="get_report", summary="Job state and, when done, the report JSON",
-            responses={200: {"content": {"application/json": {"example": EXAMPLE_JOB}}}, 404: {}})
-def get_report(request: Request, store: StoreDep, job_id: str) -> JSONResponse:
-    return JSONResponse(job_body(request, _job_or_404(store, job_id)))
+            response_model=JobResponse, responses={404: {}})
+def get_report(request: Request, store: StoreDep, job_id: str) -> JobResponse:
+    return JobResponse(**job_body(request, _job_or_404(store, job_id)))
 
 
 @router.get("/{job_id}/{artifact}", operation_id="get_report_file",

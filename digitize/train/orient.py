@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
 import sys
 import time
 from collections.abc import Callable
@@ -41,7 +40,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from digitize.orient import INPUT_SIDE, MODEL_NAME, letterbox, shrink_grey
-from digitize.train.unet import run_logger
+from ecg.train.harness import (
+    RunState,
+    TimeBudget,
+    command_line,
+    load_checkpoint,
+    onnx_agrees,
+    read_state,
+    save_checkpoint,
+    set_cosine_lr,
+    start_run,
+)
+from ecg.train.harness import export_onnx as harness_export
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_MANIFEST = Path("/work/cache/cls/manifest.csv")
@@ -246,11 +256,8 @@ def metrics_of(probs: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; returns the run folder."""
     run = Path(args.run_dir)
-    log = run_logger(run)
-    torch.set_num_threads(args.threads)
-    cv2.setNumThreads(1)
     ckpt_path, best_path, config_path = run / "last.ckpt", run / "best.ckpt", run / "config.json"
-    command = "python -m digitize.train.orient " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    command = command_line("digitize.train.orient")
     resuming = args.resume and ckpt_path.exists()
     if resuming:
         config = json.loads(config_path.read_text())
@@ -273,72 +280,64 @@ def train(args: argparse.Namespace) -> Path:
             "init_from": str(args.init_from) if args.init_from else None,
             "commands": [command],
         }
+    logger = start_run(run, "digitize.orient", seed=config["seed"], threads=args.threads)
+    log = logger.info
     config_path.write_text(json.dumps(config, indent=2))
     log(f"config {json.dumps(config)}")
-    torch.manual_seed(config["seed"])
     rng = np.random.default_rng(config["seed"])
     train_images, train_shapes = build_cache(Path(config["manifest"]), Path(config["cache"]), "train", log=log)
     val_images, val_shapes = build_cache(Path(config["manifest"]), Path(config["cache"]), "val", log=log)
     log(f"{len(train_images)} training pages, {len(val_images)} validation pages (× 4 turns)")
     model = OrientNet(tuple(config["widths"]))
     optimiser = torch.optim.AdamW(model.parameters(), lr=config["lr"], weight_decay=1e-4)
-    step, spent_s, best = 0, 0.0, {"accuracy": -1.0, "nll": math.inf}
+    modules = {"model": model, "optimiser": optimiser}
+    state = RunState(extra={"best": {"accuracy": -1.0, "nll": math.inf}})
     if config.get("init_from") and not resuming:
-        model.load_state_dict(torch.load(config["init_from"], weights_only=False)["model"])
+        load_checkpoint(Path(config["init_from"]), {"model": model}, restore_rng=False)
         log(f"initialised from {config['init_from']}")
     if resuming:
-        state = torch.load(ckpt_path, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        step, spent_s, best = state["step"], state["spent_s"], state["best"]
-        rng = np.random.default_rng([config["seed"], step])
-        torch.manual_seed(config["seed"] + step)
-        log(f"resumed at step {step} after {spent_s / 60:.1f} min; best so far {best}")
-    budget_s = 60.0 * config["time_budget_min"]
-    start = time.perf_counter() - spent_s
+        state = load_checkpoint(ckpt_path, modules)
+        rng = np.random.default_rng([config["seed"], state.step])
+        log(f"resumed at step {state.step} after {state.elapsed_s / 60:.1f} min; best so far {state.extra['best']}")
+    budget = TimeBudget(config["time_budget_min"], state.elapsed_s)
     last_save = last_eval = time.perf_counter()
     running = None
 
+    def save(path: Path) -> None:
+        state.elapsed_s = budget.elapsed_s
+        save_checkpoint(path, state, modules)
+
     def evaluate_and_keep() -> None:
-        nonlocal best
         probs, labels = predict(model, val_images, val_shapes)
         metrics = metrics_of(probs, labels, config["min_threshold"])
-        log(f"val step {step}: {json.dumps(metrics)}")
+        log(f"val step {state.step}: {json.dumps(metrics)}")
+        best = state.extra["best"]
         if (metrics["accuracy"], -metrics["nll"]) > (best["accuracy"], -best["nll"]):
-            best = {"accuracy": metrics["accuracy"], "nll": metrics["nll"], "step": step}
-            _save(best_path, model, optimiser, step, time.perf_counter() - start, best)
-            log(f"new best at step {step}")
+            state.extra["best"] = {"accuracy": metrics["accuracy"], "nll": metrics["nll"], "step": state.step}
+            save(best_path)
+            log(f"new best at step {state.step}")
 
-    while (spent_s := time.perf_counter() - start) < budget_s:
-        lr = config["lr"] * 0.5 * (1 + math.cos(math.pi * min(1.0, spent_s / budget_s)))
-        for group in optimiser.param_groups:
-            group["lr"] = lr
+    while not budget.expired():
+        lr = set_cosine_lr(optimiser, config["lr"], budget.fraction, warmup=0.0, floor=0.0)
         x, y = make_batch(train_images, train_shapes, config["images_per_batch"], rng)
         value = train_step(model, optimiser, x, y)
-        step += 1
+        state.step += 1
         running = value if running is None else 0.97 * running + 0.03 * value
-        if step % 20 == 0:
-            log(f"step {step} loss {running:.4f} lr {lr:.2e} elapsed {spent_s / 60:.1f} min")
+        if state.step % 20 == 0:
+            log(f"step {state.step} loss {running:.4f} lr {lr:.2e} elapsed {budget.elapsed_s / 60:.1f} min")
         if time.perf_counter() - last_eval > EVAL_EVERY_S:
             evaluate_and_keep()
             last_eval = time.perf_counter()
         if time.perf_counter() - last_save > SAVE_EVERY_S:
-            _save(ckpt_path, model, optimiser, step, time.perf_counter() - start, best)
+            save(ckpt_path)
             last_save = time.perf_counter()
     evaluate_and_keep()
-    _save(ckpt_path, model, optimiser, step, time.perf_counter() - start, best)
-    log(f"done after {step} steps, {(time.perf_counter() - start) / 60:.1f} min; best {best}")
+    save(ckpt_path)
+    log(f"done after {state.step} steps, {budget.elapsed_s / 60:.1f} min; best {state.extra['best']}")
     if not args.no_export:
         path = export(run, Path(args.models_dir), log)
         log(f"exported to {path}")
     return run
-
-
-def _save(path: Path, model: nn.Module, optimiser, step: int, spent_s: float, best: dict) -> None:
-    tmp = path.with_suffix(".tmp")
-    state = {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "spent_s": spent_s}
-    torch.save({**state, "best": best}, tmp)
-    tmp.replace(path)
 
 
 def export_onnx(model: nn.Module, path: Path, side: int = INPUT_SIDE, opset: int = 17) -> float:
@@ -346,28 +345,10 @@ def export_onnx(model: nn.Module, path: Path, side: int = INPUT_SIDE, opset: int
 
     Returns the largest |onnxruntime − torch| logit difference on a fixed input (raises when above 1e-4).
     """
-    import onnxruntime as ort
-
-    model = model.eval()
-    torch.onnx.export(
-        model,
-        (torch.zeros(1, 1, side, side),),
-        str(path),
-        input_names=["image"],
-        output_names=["logits"],
-        dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}},
-        opset_version=opset,
-        dynamo=False,
-    )
+    axes = {"image": {0: "batch"}, "logits": {0: "batch"}}
+    harness_export(model, (torch.zeros(1, 1, side, side),), Path(path), ["image"], ["logits"], axes, opset=opset)
     x = np.random.default_rng(0).uniform(0.0, 1.0, (2, 1, side, side)).astype(np.float32)
-    with torch.no_grad():
-        expected = model(torch.from_numpy(x)).numpy()
-    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    got = session.run(None, {"image": x})[0]
-    diff = float(np.abs(got - expected).max())
-    if diff > 1e-4:
-        raise RuntimeError(f"onnxruntime and torch disagree by {diff:.2e} (> 1e-4)")
-    return diff
+    return onnx_agrees(model, Path(path), {"image": x}, tolerance=1e-4)
 
 
 def export(
@@ -382,17 +363,16 @@ def export(
     from ecg.manifest import ModelEntry, sha256_file, write_entry
 
     config = json.loads((run / "config.json").read_text())
-    state = torch.load(run / "best.ckpt", weights_only=False)
     model = OrientNet(tuple(config["widths"]))
-    model.load_state_dict(state["model"])
+    best_state = load_checkpoint(run / "best.ckpt", {"model": model}, restore_rng=False)
     val_images, val_shapes = build_cache(Path(config["manifest"]), Path(config["cache"]), "val", log=log)
     probs, labels = predict(model, val_images, val_shapes)
     minimum = config["min_threshold"] if min_threshold is None else min_threshold
     threshold = choose_threshold(probs, labels, minimum)
     metrics = {"split": "val", "pages": int(len(val_images)), **metrics_of(probs, labels, threshold)}
-    metrics.update({"best_step": state["step"], "min_threshold": minimum})
-    last = torch.load(run / "last.ckpt", weights_only=False)
-    metrics.update({"steps": last["step"], "train_minutes": round(last["spent_s"] / 60, 1)})
+    metrics.update({"best_step": best_state.step, "min_threshold": minimum})
+    last = read_state(run / "last.ckpt")
+    metrics.update({"steps": last.step, "train_minutes": round(last.elapsed_s / 60, 1)})
     extra_path = run / "bench.json"
     if extra_path.exists():
         metrics["bench"] = json.loads(extra_path.read_text())
@@ -474,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         args.time_budget_min = 25.0
     if args.export_only:
         torch.set_num_threads(args.threads)
-        command = "python -m digitize.train.orient " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+        command = command_line("digitize.train.orient")
         export(args.run_dir, args.models_dir, min_threshold=args.min_threshold, command=command)
         return 0
     if args.min_threshold is None:
