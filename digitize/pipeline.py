@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 import cv2
 import numpy as np
 
+from digitize._issue19_hints import hint_calibration, hint_layout, hint_layout_template  # ISSUE-19 SHIM
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
 from digitize.layout import Layout, detect_layout, find_rows
@@ -79,6 +80,8 @@ class Digitization:
     overlay: np.ndarray
     traces: tuple[RowTrace, ...] = field(repr=False)
     timings_s: dict[str, float] = field(default_factory=dict)
+    homography: np.ndarray | None = field(default=None, repr=False)
+    """Input (upright) → rectified mapping; the overlay's pixels map to ``layout`` through it."""
 
 
 def digitize_image(
@@ -91,6 +94,7 @@ def digitize_image(
     highpass_hz: float | None = None,
     smooth: bool = True,
     page: int = 0,
+    hints: Any = None,
 ) -> Digitization:
     """Digitize a photo, scan or export of a paper ECG.
 
@@ -115,6 +119,9 @@ def digitize_image(
         Savitzky–Golay smoothing (10 ms, cubic: keeps QRS width and height).
     page : int
         PDF page (0-based).
+    hints : object, optional
+        What the user knows about the print (layout, lead names per panel, speed, gain, rhythm leads, excluded
+        leads); see :mod:`digitize._issue19_hints` (ISSUE-19 SHIM, replaced by issue 15's hints).
 
     Raises
     ------
@@ -141,6 +148,8 @@ def digitize_image(
     lap("rectify")
     layers = ink_layers(rectified.image, paper_mask=rectified.paper_mask)
     calibration = calibrate(layers.lines, paper_mask=rectified.paper_mask)
+    template = hint_layout_template(hints, template)  # ISSUE-19 SHIM
+    calibration = hint_calibration(calibration, hints)  # ISSUE-19 SHIM
     prob = _trace_map(layers, calibration)
     path_prob = None
     if method == "unet":
@@ -148,7 +157,7 @@ def digitize_image(
     lap("segment")
     layout = detect_layout(prob, calibration, template=template)
     speed_before = calibration.speed_mm_s
-    calibration = apply_pulses(calibration, list(layout.pulses))
+    calibration = hint_calibration(apply_pulses(calibration, list(layout.pulses)), hints)  # ISSUE-19 SHIM
     if calibration.source == "pulse" or calibration.speed_mm_s != speed_before:
         # the scale or the speed changed: find the panels again with it
         layout = detect_layout(prob, calibration, template=template)
@@ -159,6 +168,7 @@ def digitize_image(
             "no ECG found: no grid, no calibration pulse and no heartbeat-like deflections in the lines traced"
         )
     layout = resolve_layout(layout, traces, calibration, forced=template is not None)
+    layout = hint_layout(layout, hints)  # ISSUE-19 SHIM
     lap("trace")
     record = reconstruct(
         traces,
@@ -178,7 +188,8 @@ def digitize_image(
     lap("overlay")
     timings["total"] = sum(timings.values())
     return Digitization(
-        record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings
+        record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings,
+        rectified.homography,
     )
 
 
