@@ -238,7 +238,8 @@ def describe_renames(rename: Mapping[str, str]) -> list[str]:
         if a in seen or a == b:
             continue
         if rename.get(b) == a:
-            out.append(f"{a} ↔ {b}")
+            first, second = sorted((a, b), key=LEADS.index)
+            out.append(f"{first} ↔ {second}")
             seen.update((a, b))
         else:
             out.append(f"{a} → {b}")
