@@ -17,6 +17,7 @@ keyInput.value = sessionStorage.getItem("ecgscreen-key") || "";
 let current = null; // the job body of the version shown
 let selected = null; // index of the selected panel
 let rename = {}; // pending renames: lead name in this version → lead it really is
+let rhythm = {}; // pending rhythm-strip leads: panel index → lead
 
 function authHeaders(extra) {
   return { "X-API-Key": keyInput.value, ...(extra || {}) };
@@ -89,6 +90,7 @@ async function show(body) {
   current = body;
   selected = null;
   rename = {};
+  rhythm = {};
   const report = body.report;
   const d = report.digitization;
   $("review").hidden = false;
@@ -164,6 +166,16 @@ function fillSettings(report) {
   for (const name of LEADS) option(lead, name, name);
 }
 
+function isStrip(p) {
+  const d = current.report.digitization || {};
+  return (d.layout === "3x4+1" || d.layout === "3x4+3") && p.row >= 3;
+}
+
+function shownName(p) {
+  if (rhythm[p.index]) return rhythm[p.index];
+  return isStrip(p) ? p.lead : rename[p.lead] || p.lead;
+}
+
 function panels() {
   const d = current && current.report.digitization;
   return (d && d.panels) || [];
@@ -180,14 +192,14 @@ function drawPanels() {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "panel" + (p.confidence < 0.5 ? " low" : "") + (p.index === selected ? " selected" : "");
-    if (rename[p.lead]) button.classList.add("renamed");
+    if (shownName(p) !== p.lead) button.classList.add("renamed");
     button.style.left = `${(100 * Math.max(0, x0)) / w}%`;
     button.style.top = `${(100 * Math.max(0, y0)) / h}%`;
     button.style.width = `${(100 * (Math.min(w, x1) - Math.max(0, x0))) / w}%`;
     button.style.height = `${(100 * (Math.min(h, y1) - Math.max(0, y0))) / h}%`;
     button.dataset.index = String(p.index);
     button.dataset.lead = p.lead;
-    const name = rename[p.lead] ? `${p.lead} → ${rename[p.lead]}` : p.lead;
+    const name = shownName(p) !== p.lead ? `${p.lead} → ${shownName(p)}` : p.lead;
     const span = document.createElement("span");
     span.textContent = `${name} ${p.confidence.toFixed(2)}`;
     button.append(span);
@@ -202,7 +214,7 @@ function select(index) {
   const p = panels().find((item) => item.index === index);
   $("panel-editor").disabled = false;
   $("panel-name").textContent = `${index + 1} (${p.lead})`;
-  $("panel-lead").value = rename[p.lead] || p.lead;
+  $("panel-lead").value = shownName(p);
   drawPanels();
   $("panel-lead").focus();
 }
@@ -211,7 +223,14 @@ function applyRename() {
   const p = panels().find((item) => item.index === selected);
   if (!p) return;
   const to = $("panel-lead").value;
-  const shown = new Set(panels().map((item) => item.lead));
+  if (isStrip(p)) { // a rhythm strip repeats a lead: name it on its own, not every panel of that name
+    if (to === p.lead) delete rhythm[p.index];
+    else rhythm[p.index] = to;
+    drawPanels();
+    showPending();
+    return;
+  }
+  const shown = new Set(panels().filter((item) => !isStrip(item)).map((item) => item.lead));
   if (to === p.lead) {
     delete rename[p.lead];
   } else {
@@ -230,6 +249,7 @@ function correction() {
   const user = (report.review && report.review.user_set) || {};
   const body = {};
   if (Object.keys(rename).length) body.rename = { ...rename };
+  if (Object.keys(rhythm).length) body.rhythm_leads = panels().filter(isStrip).map((p) => rhythm[p.index] || p.lead);
   const layout = $("layout").value;
   if (layout && layout !== user.layout && layout !== d.layout) body.layout = layout;
   const speed = parseFloat($("speed").value);
@@ -250,6 +270,7 @@ function showPending() {
   const body = correction();
   const parts = [];
   for (const [a, b] of Object.entries(body.rename || {})) parts.push(`${a} → ${b}`);
+  if (body.rhythm_leads) parts.push(`rhythm strip ${body.rhythm_leads.join(", ")}`);
   if (body.layout) parts.push(`layout ${body.layout}`);
   if (body.speed_mm_s) parts.push(`speed ${body.speed_mm_s} mm/s`);
   if (body.gain_mm_mv) parts.push(`gain ${body.gain_mm_mv} mm/mV`);
