@@ -27,8 +27,8 @@ class SwappedPrint:
 def swapped_print() -> SwappedPrint:
     """Render ``synth.demo.synthetic_record`` with :data:`SWAPPED_GRID` (+ lead II rhythm strip), clean, 200 dpi."""
     from analyze import measure
-    from synth import synthesize
     from synth import layout as synth_layout
+    from synth import synthesize
     from synth.demo import synthetic_record
     from synth.spec import RenderSpec
 
