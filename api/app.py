@@ -30,7 +30,7 @@ from api.core.security import KeyRing
 from api.deps import Services
 from api.jobs import PipelineLike
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routers import health, page, reports, stages
+from api.routers import corrections, health, page, reports, review, stages
 from api.runner import Executor, LocalExecutor, Runner, is_disk_full
 from api.store import Job, StoreBusyError, open_store
 from api.webhook import WebhookSender
@@ -129,10 +129,12 @@ def create_app(
         "Reports are screening aids, unconfirmed until reviewed by a physician.",
         lifespan=lifespan,
     )
+    app.include_router(corrections.router)  # issue 19: before reports (its /{job_id}/{artifact} is a catch-all)
     app.include_router(reports.router)
     app.include_router(stages.router)
     app.include_router(health.router)
     app.include_router(page.router)
+    app.include_router(review.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     _install_error_handlers(app)
     if settings.cors_origins:

@@ -21,7 +21,9 @@ class JobResponse(BaseModel):
     updated_utc: str
     error: str | None = None
     links: dict[str, str]
-    report: dict[str, Any] | None = Field(None, description="The report (report/schema.json, schema 1.0) when done")
+    report: dict[str, Any] | None = Field(None, description="The report (report/schema.json, schema 1.x) when done")
+    version: int | None = Field(None, description="The report version shown (1 = the automatic one)")
+    latest_version: int | None = Field(None, description="The newest version (readers' corrections add versions)")
 
     model_config = {"json_schema_extra": {"examples": [{
         "id": "3f1c9a0e8b7d4c2a9e6f5d4c3b2a1908", "state": "done", "created_utc": "2025-01-01T00:00:00+00:00",

@@ -24,7 +24,7 @@ def apply_hinted_scale(calibration: Calibration, hints: DigitizeHints) -> Calibr
 
 
 def apply_hinted_leads(layout: Layout, hints: DigitizeHints) -> Layout:
-    """The layout with the hinted lead names (every panel, reading order) or rhythm-strip leads.
+    """The layout with the hinted lead names (every panel, reading order), rhythm-strip leads and renames.
 
     Raises :class:`HintError` when the count does not fit the layout found.
     """
@@ -50,6 +50,9 @@ def apply_hinted_leads(layout: Layout, hints: DigitizeHints) -> Layout:
         # the hinted strips are the last ones (the rhythm strips are at the bottom of the page)
         for row, lead in zip(strips[len(strips) - len(hints.rhythm_leads) :], hints.rhythm_leads, strict=True):
             panels = [replace(p, lead=lead, sign=1.0) if p.row == row else p for p in panels]
+    if hints.rename:
+        new_name = dict(hints.rename)
+        panels = [replace(p, lead=new_name.get(p.lead, p.lead)) for p in panels]
     return replace(layout, panels=tuple(panels))
 
 

@@ -57,6 +57,9 @@ class DigitizeHints:
         The leads of the rhythm strips, top to bottom.
     exclude : tuple of str
         Leads to leave out of the record (confidence 0).
+    rename : tuple of (str, str)
+        Lead name as read → the lead it really is, applied to every panel of that name after ``leads`` (a reader's
+        correction: ``(("I", "aVR"), ("aVR", "I"))`` swaps two panels).
     """
 
     layout: str | None = None
@@ -65,6 +68,7 @@ class DigitizeHints:
     gain_mm_mv: float | None = None
     rhythm_leads: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    rename: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def create(
@@ -76,6 +80,7 @@ class DigitizeHints:
         gain_mm_mv: float | None = None,
         rhythm_leads: Iterable[str] | str | None = None,
         exclude: Iterable[str] | str | None = None,
+        rename: Iterable[tuple[str, str]] | dict[str, str] | None = None,
     ) -> DigitizeHints:
         """Validated hints; lists may be given as comma-separated text. Raises :class:`HintError`."""
         from digitize.layout import TEMPLATES
@@ -97,6 +102,8 @@ class DigitizeHints:
                 raise HintError(f"impossible {what} {value:g} {unit} in the hints (allowed {lo:g}–{hi:g} {unit})")
         rhythm = tuple(lead_name(n)[0] for n in _names(rhythm_leads))
         excluded = tuple(lead_name(n)[0] for n in _names(exclude))
+        pairs = dict(rename).items() if rename else ()
+        renamed = tuple((lead_name(a)[0], lead_name(b)[0]) for a, b in pairs)
         return cls(
             layout,
             tuple(panel_leads),
@@ -104,6 +111,7 @@ class DigitizeHints:
             None if gain_mm_mv is None else float(gain_mm_mv),
             rhythm,
             excluded,
+            tuple((a, b) for a, b in renamed if a != b),
         )
 
     def given(self) -> dict[str, object]:
@@ -113,6 +121,8 @@ class DigitizeHints:
             value = getattr(self, key)
             if value not in (None, ()):
                 out[key] = list(value) if isinstance(value, tuple) else value
+        if self.rename:
+            out["rename"] = dict(self.rename)
         return out
 
 

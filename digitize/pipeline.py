@@ -89,6 +89,8 @@ class Digitization:
     traces: tuple[RowTrace, ...] = field(repr=False)
     timings_s: dict[str, float] = field(default_factory=dict)
     evidence: EcgEvidence | None = None
+    homography: np.ndarray | None = field(default=None, repr=False)
+    """Input (upright) → rectified mapping; the overlay's pixels map to ``layout`` through it."""
 
 
 def digitize_image(
@@ -178,7 +180,7 @@ def digitize_image(
     _evidence.require_ecg(evidence)
     layout = resolve_layout(layout, traces, calibration, forced=template is not None)
     layout, column_notes = settle_columns(traces, layout, calibration, fs)
-    if hints.leads or hints.rhythm_leads:
+    if hints.leads or hints.rhythm_leads or hints.rename:
         layout = apply_hinted_leads(layout, hints)
         limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
         order_notes = ["lead names from the user's hints"]
@@ -212,7 +214,7 @@ def digitize_image(
     timings["total"] = sum(timings.values())
     return Digitization(
         record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings,
-        evidence,
+        evidence, rectified.homography,
     )
 
 

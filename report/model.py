@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SCHEMA_NAME = "ecgscreen.report"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 CONFIRMATION = "unconfirmed: requires physician review"
 MIN_QUALITY = 0.35
 MIN_GOOD_LEADS = 6
@@ -124,9 +124,11 @@ class Report:
     timings_s: dict[str, float]
     errors: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    review: dict[str, Any] | None = None
+    """Reader settings and corrections (issue 19): ``{"version", "user_set", "corrections"}``; None = automatic."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "schema": SCHEMA_NAME,
             "schema_version": SCHEMA_VERSION,
             "id": self.id,
@@ -144,6 +146,9 @@ class Report:
             "errors": dict(self.errors),
             "notes": list(self.notes),
         }
+        if self.review is not None:
+            out["review"] = self.review
+        return out
 
 
 def screening_status(

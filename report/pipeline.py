@@ -13,8 +13,9 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from digitize.pipeline import digitize_image
 from ecg.errors import EcgInputError
 from ecg.io import read_record, record_format
 from ecg.record import LEADS, EcgRecord
+from report.corrections import Hints
 from report.model import Patient, Report, Status, screening_status
 from report.sections import DigitizationSummary, InputSummary, StageOutputs
 
@@ -87,8 +89,12 @@ class Pipeline:
     def model_versions(self) -> dict[str, str]:
         return self.classifier.model_versions if self.classifier else {}
 
-    def run(self, source: str | Path, *, patient: Patient | None = None) -> PipelineResult:
-        """Run the pipeline on a file (image or signal record); bad input raises `EcgInputError`."""
+    def run(self, source: str | Path, *, patient: Patient | None = None, hints: Hints | None = None) -> PipelineResult:
+        """Run the pipeline on a file (image or signal record); bad input raises `EcgInputError`.
+
+        ``hints`` (image input only) are settings the reader gave; the digitizer obeys them and the report lists
+        them under ``review.user_set``.
+        """
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(2, "No such file", str(path))
@@ -96,17 +102,28 @@ class Pipeline:
             raise EcgInputError(f"{path}: is a folder; give an image or a record file")
         patient = patient or Patient()
         if path.suffix.lower() in SIGNAL_SUFFIXES:
+            if hints is not None and not hints.empty:
+                raise EcgInputError("layout, lead, speed and gain settings apply to images, not to signal records")
             record_format(path)
             return self._run_signal(path, patient)
-        return self._run_image(path, patient)
+        result = self._run_image(path, patient, hints)
+        if hints is not None and not hints.empty:  # issue 19: say which values the user set
+            review = {"version": 1, "user_set": hints.to_dict(), "corrections": None}
+            result = replace(result, report=replace(result.report, review=review))
+        return result
 
     # --- the two entry paths ----------------------------------------------------------------------------------
-    def _run_image(self, path: Path, patient: Patient) -> PipelineResult:
+    def _run_image(self, path: Path, patient: Patient, hints: Hints | None = None) -> PipelineResult:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         image = load_image(path)
         timings["load"] = time.perf_counter() - start
-        digitized = self._pool.submit(_timed, digitize_image, image)
+        digitize = (
+            partial(digitize_image, hints=hints.to_digitize())
+            if hints is not None and not hints.empty
+            else digitize_image
+        )
+        digitized = self._pool.submit(_timed, digitize, image)
         classified = self._pool.submit(_timed, self._classify, image) if self.classifier else None
         digitization, timings["digitize"] = digitized.result()
         classification, errors = None, {}

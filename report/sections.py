@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # types only: importing this module loads no pipeline and no 
     from digitize.pipeline import Digitization
     from ecg.record import EcgRecord
 
+from report.corrections import panel_boxes  # noqa: E402  (after the type-only imports)
+
 InputKind = Literal["image", "signal"]
 LOW_CONFIDENCE = 0.5
 """Lead confidence below which a lead is listed as low confidence."""
@@ -68,6 +70,8 @@ class DigitizationSummary:
     warnings: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     """Quality and calibration notes, each once."""
+    panels: tuple[dict[str, Any], ...] = ()
+    """Every read panel with its box in the overlay's pixels (:func:`report.corrections.panel_boxes`)."""
 
     @classmethod
     def of(cls, d: Digitization) -> DigitizationSummary:
@@ -90,6 +94,7 @@ class DigitizationSummary:
             quality=round(float(d.quality), 3),
             warnings=tuple(warnings),
             notes=tuple(notes),
+            panels=tuple(panel_boxes(d.layout, d.homography, d.lead_confidence)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -104,6 +109,7 @@ class DigitizationSummary:
             "quality": self.quality,
             "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "panels": [dict(p) for p in self.panels],
         }
 
 

@@ -19,6 +19,7 @@ from api.runner import QueueFullError
 from api.schemas import JobResponse
 from api.store import Job
 from api.uploads import read_upload
+from api.versions import versioned_body, versioned_file
 from api.webhook import WebhookUrlError, check_webhook_url
 from report.model import MAX_INPUT_CHARS, Patient
 
@@ -165,8 +166,13 @@ async def create_report(
 
 @router.get("/{job_id}", operation_id="get_report", summary="Job state and, when done, the report JSON",
             response_model=JobResponse, responses={404: {}})
-def get_report(request: Request, store: StoreDep, job_id: str) -> JobResponse:
-    return JobResponse(**job_body(request, _job_or_404(store, job_id)))
+def get_report(
+    request: Request, store: StoreDep, job_id: str,
+    version: Annotated[int | None, Query(ge=1, le=100_000, description="A version (default: the latest)")] = None,
+) -> JobResponse:
+    job = _job_or_404(store, job_id)
+    jobs_dir = request.app.state.services.jobs_dir
+    return JobResponse(**versioned_body(job_body(request, job), store, job, jobs_dir, version))
 
 
 @router.get("/{job_id}/{artifact}", operation_id="get_report_file",
@@ -174,7 +180,10 @@ def get_report(request: Request, store: StoreDep, job_id: str) -> JobResponse:
             responses={200: {"content": {"application/pdf": {}, "image/png": {}, "text/csv": {}}},
                        404: {"description": "Unknown report, or a file this report does not have"},
                        409: {"description": "The report is not finished"}})
-def get_report_file(services: ServicesDep, store: StoreDep, job_id: str, artifact: str) -> FileResponse:
+def get_report_file(
+    services: ServicesDep, store: StoreDep, job_id: str, artifact: str,
+    version: Annotated[int | None, Query(ge=1, le=100_000, description="A version (default: the latest)")] = None,
+) -> FileResponse:
     if artifact not in ARTIFACTS:
         names = ", ".join(ARTIFACTS)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown file {artifact[:40]!r}; one of: {names}")
@@ -182,7 +191,7 @@ def get_report_file(services: ServicesDep, store: StoreDep, job_id: str, artifac
     if job.state != "done":
         raise HTTPException(status.HTTP_409_CONFLICT, f"the report is {job.state}, not done")
     file_name, media_type = ARTIFACTS[artifact]
-    path = services.jobs_dir / job.id / file_name
+    path = versioned_file(services.jobs_dir, store, job, file_name, version)
     if not path.exists():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"this report has no {artifact} (input kind: {job.kind})")
     download = f"ecg-{job.id}-{file_name}"
