@@ -211,7 +211,7 @@ class Pipeline:
             digitization=DigitizationSummary.of(d).to_dict() if d else None,
             measurements=out.measurements.to_dict() if out.measurements else None,
             findings=[f.to_dict() for f in out.findings],
-            classifiers=_classifier_summary(out.classification, self.model_versions),
+            classifiers=out.classification.as_dict() if out.classification else None,
             crosscheck=check.to_dict(),
             timings_s=out.timings,
             errors=out.errors,
@@ -277,11 +277,3 @@ def _unvalidated_note(classification: ClassificationResult | None) -> tuple[str,
         f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
         "cross-check or the status",
     )
-
-
-def _classifier_summary(result: ClassificationResult | None, versions: dict[str, str]) -> dict[str, Any] | None:
-    if result is None:
-        return None
-    out = result.as_dict()
-    out["model_versions"] = versions
-    return out

@@ -2,7 +2,8 @@
 
 The stages' own results serialise themselves (``Measurements.to_dict``, ``Finding.to_dict``,
 ``ClassificationResult.as_dict``, ``CrossCheck.to_dict``); the sections here summarise what the report needs from
-the input and from the digitizer, and :class:`StageOutputs` carries every stage's outcome into the report.
+the input and from the digitizer, and :class:`StageOutputs` carries every stage's outcome into the report. The stage
+routes (``api/routers/stages.py``) and the CLI use the same forms, so each stage result has one serialisation.
 """
 
 from __future__ import annotations
@@ -72,6 +73,8 @@ class DigitizationSummary:
     """Quality and calibration notes, each once."""
     panels: tuple[dict[str, Any], ...] = ()
     """Every read panel with its box in the overlay's pixels (:func:`report.corrections.panel_boxes`)."""
+    low_confidence: tuple[str, ...] = ()
+    """Leads with confidence below :data:`LOW_CONFIDENCE`, sorted (serialised inside ``warnings``)."""
 
     @classmethod
     def of(cls, d: Digitization) -> DigitizationSummary:
@@ -95,6 +98,7 @@ class DigitizationSummary:
             warnings=tuple(warnings),
             notes=tuple(notes),
             panels=tuple(panel_boxes(d.layout, d.homography, d.lead_confidence)),
+            low_confidence=tuple(low),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,6 +115,12 @@ class DigitizationSummary:
             "notes": list(self.notes),
             "panels": [dict(p) for p in self.panels],
         }
+
+
+def analysis_to_dict(measurements: Measurements, found: list[Finding]) -> dict[str, Any]:
+    """The analysis stage's JSON form, ``{"measurements": …, "findings": […]}`` (HTTP ``/analyze``, ``ecgscreen
+    analyze``); the report carries the same two parts as its ``measurements`` and ``findings``."""
+    return {"measurements": measurements.to_dict(), "findings": [f.to_dict() for f in found]}
 
 
 @dataclass

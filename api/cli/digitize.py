@@ -52,6 +52,7 @@ def digitize_command(
     from digitize.hints import DigitizeHints, HintError
     from digitize.pipeline import DIGITIZE_METHODS, digitize_image
     from ecg.io import write_record
+    from report.sections import DigitizationSummary
 
     if method not in DIGITIZE_METHODS:
         fail(f"unknown method {method!r}; use one of: {', '.join(DIGITIZE_METHODS)}")
@@ -87,10 +88,11 @@ def digitize_command(
         write_record(result.record, target)
         if overlay:
             _write_png(result.overlay, target.with_name(target.stem + "_overlay.png"))
-        low = [lead for lead, c in result.lead_confidence.items() if c < 0.5]
         if len(images) == 1:
+            summary = DigitizationSummary.of(result)
+            low = summary.low_confidence
             err_console.print(
-                f"{image.name} → {target}  layout {result.layout.template}, quality {result.quality:.2f}"
+                f"{image.name} → {target}  layout {summary.layout}, quality {summary.quality:.2f}"
                 + (f", low confidence: {', '.join(low)}" if low else ""),
                 highlight=False,
             )
