@@ -15,6 +15,7 @@ import numpy as np
 
 from analyze.axis import frontal_axis, net_areas
 from analyze.beats import Beats, MedianBeats, clean_signals, detect_beats, median_beats, rhythm_leads
+from analyze.confidence import confidences
 from analyze.delineate import Fiducials, Method, delineate
 from analyze.errors import TooFewBeatsError
 from analyze.morphology import LeadMorphology, lead_morphology
@@ -43,7 +44,9 @@ class Measurements:
 
     Intervals in ms, rate in beats per minute, axes in degrees (frontal plane, −180…180). ``leads`` holds the
     per-lead amplitudes of the median beats; ``r_peaks`` the QRS fiducials (sample indices at ``fs``).
-    ``confidence`` is 0–1 per headline measurement: a heuristic of how many beats and leads it rests on.
+    ``confidence`` is 0–1 per headline measurement (:mod:`analyze.confidence`): low where the value may be grossly
+    wrong (few beats or leads, leads disagreeing on the T end, a barely visible P wave, a value failing a
+    physiological check).
     """
 
     heart_rate_bpm: float | None = None
@@ -208,7 +211,7 @@ def _assemble(
         fs=fs,
         rhythm_leads=beats.rhythm_leads,
         method=method,
-        confidence=_confidence(values, beats, median),
+        confidence=confidences(values, beats, median, fid, float(np.median(rr)), consistency),
         missing=missing,
     )
 
@@ -273,26 +276,6 @@ def _pr_levels(median: MedianBeats, qrs_on: int | None) -> np.ndarray:
     out = np.full(len(LEADS), np.nan)
     ok = np.isfinite(seg).all(axis=1)
     out[ok] = seg[ok].mean(axis=1)
-    return out
-
-
-def _confidence(values: dict[str, float | None], beats: Beats, median: MedianBeats) -> dict[str, float]:
-    """0–1 heuristic: share of the wanted beats (8 for intervals, 10 for rhythm) times share of the 12 leads."""
-    n_dominant = int(beats.dominant.sum())
-    rhythm = min(1.0, (len(beats.r_peaks) - 1) / 10)
-    beat_share = min(1.0, n_dominant / 8)
-    lead_share = float(np.mean(median.n_beats > 0))
-    limb_share = float(np.mean(median.n_beats[:6] > 0))
-    out = {}
-    for key, value in values.items():
-        if value is None:
-            out[key] = 0.0
-        elif key in ("heart_rate_bpm", "rr_mean_ms", "rr_sdnn_ms"):
-            out[key] = rhythm
-        elif key.endswith("axis_deg"):
-            out[key] = beat_share * limb_share
-        else:
-            out[key] = beat_share * lead_share
     return out
 
 
