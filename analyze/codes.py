@@ -13,6 +13,17 @@ written *guideline → calibrated* where the default :data:`CALIBRATED` set diff
 ``STACH``    sinus tachycardia: the sinus criteria with rate > 100 /min.
 ``AFIB``     atrial fibrillation: irregular RR (median |ΔRR| / median RR ≥ 0.08, over dominant beats) without sinus
              P waves (none found, P consistency < 0.5, or a P axis outside the sinus range).
+``AFLT``     atrial flutter: regular atrial waves at 210–390 /min — the QRS-blanked inferior leads and V1 put at
+             least 0.5 of their 2–12 Hz power at one rate and its harmonic (:mod:`analyze.atrial`).
+``AT``       atrial tachycardia: regular rate > 100 /min, QRS not wide, no flutter, and P waves that are not sinus
+             (a P axis outside the sinus range), or none found at ≥ 150 /min.
+``PVC``      premature ventricular complexes: at least one beat early (< 0.92 of the underlying cycle) with a QRS
+             of another shape (correlation < 0.8) or 20 ms wider, or premature (< 0.85) with a full compensatory
+             pause and no sinus P (:mod:`analyze.ectopy`).
+``BIGU``     ventricular bigeminy: at least 3 premature ventricular beats, each after one normal beat.
+``TRIGU``    ventricular trigeminy: at least 3 premature ventricular beats, each after two normal beats.
+``PAC``      premature atrial complexes: at least one beat premature (< 0.85 of the cycle and < 0.88 of the RR
+             before) with the dominant QRS and a pause that is not fully compensatory; not in AF or flutter.
 ``1AVB``     first-degree AV block: sinus P waves and PR > 200 → 220.
 ``WPW``      ventricular pre-excitation: PR < 120 with QRS ≥ 110 → 150 (delta wave widening a short-PR QRS).
 ``CRBBB``    complete RBBB: QRS ≥ 120 → 160; rsr'/rsR'/rSR' in V1 or V2 (an R' wave) or R peak time > 50 in V1;
@@ -84,6 +95,12 @@ CODES: dict[str, Code] = {
         Code("SBRAD", "sinus bradycardia", True, "SBRAD"),
         Code("STACH", "sinus tachycardia", True, "STACH"),
         Code("AFIB", "atrial fibrillation", True, "AFIB"),
+        Code("AFLT", "atrial flutter", True, "AFLT"),
+        Code("AT", "atrial tachycardia", True, "SVTAC"),
+        Code("PVC", "premature ventricular complexes", True, "PVC"),
+        Code("BIGU", "ventricular bigeminy", True, "BIGU"),
+        Code("TRIGU", "ventricular trigeminy", True, "TRIGU"),
+        Code("PAC", "premature atrial complexes", True, "PAC"),
         Code("1AVB", "first-degree AV block", True, "1AVB"),
         Code("WPW", "ventricular pre-excitation", True, "WPW"),
         Code("CRBBB", "complete right bundle branch block", True, "CRBBB"),
@@ -129,6 +146,10 @@ class Criteria:
     rbbb_v1_r_peak_ms: float = 50.0
     lbbb_v56_r_peak_ms: float = 60.0
     broad_s_ms: float = 40.0
+    flutter_concentration: float = 0.5
+    at_rate_bpm: float = 100.0
+    at_no_p_rate_bpm: float = 150.0
+    delta_ratio_max: float = 0.15
 
     def qtc_long_ms(self, sex: str | None) -> float:
         """Long-QTc limit for ``sex`` ("M", "F"; the women's, higher, limit when unknown)."""

@@ -175,6 +175,7 @@ def _spatial_impl(median: MedianBeats, rr_s: float) -> Fiducials:
             if t_off is not None:
                 quality["t_methods_ms"] = (combined - t_off) * 1000.0 / fs
             t_off = combined
+            t_peak = int(np.nanmedian(ends.t_peak))  # the same leads' T peaks, before their combined end
     if t_off is None:
         missing["t_off"] = "T wave end not found"
     p_on, p_peak = (None, None) if qrs_on is None else _p_wave(median, qrs_on, t_off, rr_s, quality)
@@ -189,7 +190,8 @@ def _t_wave(median: MedianBeats, qrs_off: int | None, rr_s: float) -> tuple[int 
     ms = lambda seconds: int(round(seconds * fs))  # noqa: E731
     start = (qrs_off if qrs_off is not None else r + ms(0.06)) + ms(0.06)
     stop = min(median.waves.shape[1] - ms(0.05), r + ms(min(T_PEAK_LIMIT_S, T_PEAK_LIMIT_RR * rr_s)))
-    end_limit = min(median.waves.shape[1] - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)))
+    end_limit = min(median.waves.shape[1] - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)),
+                    median.supported_until(r))
     leads = _leads_covering(median, r - ms(0.05), end_limit)
     if not leads or stop - start < ms(0.05) or end_limit <= stop:
         return None, None

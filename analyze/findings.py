@@ -10,28 +10,13 @@ it depends on was measured and nothing abnormal fired apart from a sinus rate st
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from analyze import codes as C
+from analyze.arrhythmia import atrial_flutter, atrial_tachycardia, premature_beats
 from analyze.measure import Measurements
+from analyze.statement import Evidence, Finding
 
-Evidence = dict[str, float | bool | str | None]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One statement: its code (:data:`analyze.codes.CODES`), a sentence, and the values that fired it."""
-
-    code: str
-    statement: str
-    evidence: Evidence = field(default_factory=dict)
-
-    @property
-    def abnormal(self) -> bool:
-        return C.CODES[self.code].abnormal
-
-    def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "statement": self.statement, "evidence": dict(self.evidence)}
+__all__ = ["Evidence", "Finding", "findings"]
 
 
 def findings(
@@ -66,7 +51,15 @@ def findings(
         found = rule(m, criteria)
         if found is not None:
             out.append(found)
+    flutter = atrial_flutter(m, criteria)
+    if flutter is not None:  # flutter waves locked to the QRS can pass for sinus P waves: the flutter wins
+        out = [f for f in out if f.code not in _SINUS | {"1AVB", "WPW"}] + [flutter]
     codes = {f.code for f in out}
+    tachycardia = atrial_tachycardia(m, criteria, codes)
+    if tachycardia is not None:
+        out.append(tachycardia)
+        codes.add(tachycardia.code)
+    out += premature_beats(m, criteria, codes)
     ivcd = _ivcd(m, criteria, codes)
     if ivcd:
         out.append(ivcd)

@@ -62,7 +62,7 @@ def lead_t_ends(
     ms = lambda seconds: int(round(seconds * fs))  # noqa: E731
     start = qrs_off + ms(T_PEAK_START_S)
     stop = min(n - ms(0.05), r + ms(min(T_PEAK_LIMIT_S, T_PEAK_LIMIT_RR * rr_s)))
-    end_limit = min(n - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)))
+    end_limit = min(n - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)), median.supported_until(r))
     t_end = np.full(n_leads, np.nan)
     t_peak = np.full(n_leads, np.nan)
     amp = np.full(n_leads, np.nan)

@@ -308,7 +308,7 @@ def cross_validate(records: list[int], folds: int) -> None:
         setattr(module, name, default)
         train_all, test_all, chosen = [], [], []
         for k in range(folds):
-            def cost(v: float, k: int = k) -> float:
+            def cost(v: float, k: int = k, errors: dict[float, dict[int, float]] = errors) -> float:
                 return float(np.mean([abs(x) for r, x in errors[v].items() if r % folds != k]))
             best = min(values, key=cost)
             chosen.append(best)
