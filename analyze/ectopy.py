@@ -62,7 +62,7 @@ def beat_features(
     p_template = None
     if p_window is not None:
         seg = median.waves[rows, median.r_index + p_window[0] : median.r_index + p_window[1]]
-        if np.isfinite(seg).all():
+        if seg.size and np.isfinite(seg).all():  # an empty window: the P peak too close to the QRS
             p_template = seg - seg.mean(axis=1, keepdims=True)
     out = []
     for k, r in enumerate(peaks):

@@ -45,7 +45,7 @@ def simulate_ecg(
     Beats numbered in ``ventricular_premature`` (0 = first) come at ``coupling`` × RR with a wide (160 ms) QRS of
     another axis, a discordant T wave, no P wave and a full compensatory pause; beats in ``atrial_premature`` come
     at ``coupling`` × RR with their P wave and the normal QRS, and the sinus node restarts from them.
-    ``flutter_bpm`` replaces the P waves with a sawtooth at that rate (0.15 mV in the inferior leads).
+    ``flutter_bpm`` replaces the P waves with a sawtooth at that rate (0.4 mV peak-to-peak in II).
     """
     rng = np.random.default_rng(seed)
     n = int(round(duration_s * fs))
@@ -85,7 +85,7 @@ def simulate_ecg(
         qrs_on += step
         beat += 1
     if flutter_bpm is not None:
-        shapes["P"] = 1.5 * (((t * flutter_bpm / 60.0) % 1.0) - 0.5)  # sawtooth, heart vector of the P wave
+        shapes["P"] = 2.5 * (((t * flutter_bpm / 60.0) % 1.0) - 0.5)  # sawtooth, heart vector of the P wave
     heart = sum(np.outer(vectors[k], shapes[k]) for k in vectors)  # (3, n)
     signals = _lead_matrix() @ heart
     if noise_mv:
