@@ -102,6 +102,7 @@ class Outcome:
     quality: float = 0.0
     lead_snr: dict[str, float] = field(default_factory=dict)
     lead_confidence: dict[str, float] = field(default_factory=dict)
+    lead_reasons: dict[str, str] = field(default_factory=dict)
 
 
 def run_method(method: str, pairs, args) -> dict[str, Outcome]:
@@ -127,6 +128,7 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
             quality=result.quality,
             lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
             lead_confidence=dict(result.lead_confidence),
+            lead_reasons={k: str(v) for k, v in getattr(result, "lead_reasons", {}).items()},
         )
         outcomes[name] = outcome
         if args.overlays is not None:

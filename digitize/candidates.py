@@ -41,7 +41,7 @@ SYNC_SHARE = 0.8
 
 
 def _relabel(layout: Layout, mapping: dict[str, str], signs: dict[str, float]) -> Layout:
-    n_grid = 6 if layout.template.startswith("6x2") else 12 if layout.template.startswith("12x1") else 0
+    n_grid = grid_rows(layout.template)
     panels = []
     for p in layout.panels:
         if p.row < n_grid and p.lead in mapping:
@@ -51,10 +51,16 @@ def _relabel(layout: Layout, mapping: dict[str, str], signs: dict[str, float]) -
     return replace(layout, panels=tuple(panels))
 
 
-def candidate_orders(layout: Layout) -> list[tuple[str, Layout]]:
-    """The template's lead order and, for 6×2 and 12×1, the Cabrera orders (with −aVR and with aVR)."""
+def grid_rows(template: str) -> int:
+    """Rows of the lead grid (rhythm strips below it not counted)."""
+    return {"3x4": 3, "6x2": 6, "12x1": 12}.get(template.split("+")[0], 0)
+
+
+def candidate_orders(layout: Layout, *, with_3x4: bool = False) -> list[tuple[str, Layout]]:
+    """The template's lead order and, for 6×2 and 12×1 (and 3×4 when ``with_3x4``: the printed labels decide
+    there), the Cabrera orders (with −aVR and with aVR)."""
     candidates = [("standard order", layout)]
-    if layout.template.split("+")[0] in ("6x2", "12x1"):
+    if layout.template.split("+")[0] in ("6x2", "12x1") or (with_3x4 and layout.template.startswith("3x4")):
         candidates.append(("Cabrera order (−aVR)", _relabel(layout, CABRERA, {"aVR": -1.0})))
         candidates.append(("Cabrera order (aVR)", _relabel(layout, CABRERA, {})))
     return candidates

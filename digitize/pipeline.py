@@ -19,10 +19,12 @@ import numpy as np
 from digitize import evidence as _evidence
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
-from digitize.candidates import choose_order, layout_signals, settle_columns
+from digitize.candidates import layout_signals, settle_columns
 from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflections
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints
+from digitize.identity import assign_leads
+from digitize.labels import LabelRead, read_labels
 from digitize.layout import Layout, detect_layout, find_rows
 from digitize.load import ImageSource, NoEcgFoundError, load_image
 from digitize.orient import Orientation, detect_orientation, upright
@@ -76,6 +78,8 @@ class Digitization:
         Seconds spent per stage.
     evidence : EcgEvidence
         Why the image was taken for an ECG (:mod:`digitize.evidence`).
+    labels : tuple of LabelRead
+        The printed lead labels found and read (:mod:`digitize.labels`).
     """
 
     record: EcgRecord
@@ -89,6 +93,7 @@ class Digitization:
     traces: tuple[RowTrace, ...] = field(repr=False)
     timings_s: dict[str, float] = field(default_factory=dict)
     evidence: EcgEvidence | None = None
+    labels: tuple[LabelRead, ...] = ()
     homography: np.ndarray | None = field(default=None, repr=False)
     """Input (upright) → rectified mapping; the overlay's pixels map to ``layout`` through it."""
 
@@ -180,14 +185,23 @@ def digitize_image(
     _evidence.require_ecg(evidence)
     layout = resolve_layout(layout, traces, calibration, forced=template is not None)
     layout, column_notes = settle_columns(traces, layout, calibration, fs)
-    if hints.leads or hints.rhythm_leads or hints.rename:
+    lap("trace")
+    label_factors: dict[str, tuple[float, str]] = {}
+    if hints.leads or hints.rhythm_leads:
+        labels: list[LabelRead] = []
         layout = apply_hinted_leads(layout, hints)
         limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
         order_notes = ["lead names from the user's hints"]
     else:
-        layout, limbs, order_notes = choose_order(traces, layout, calibration, fs)
+        labels = read_labels(layers.ink, traces, layout, calibration)
+        layout, limbs, order_notes, label_factors = assign_leads(traces, layout, calibration, fs, labels)
+        if hints.rename:  # a reader's rename applies to the names the automatic path gave (what the reader saw)
+            layout = apply_hinted_leads(layout, hints)
+            limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
+            order_notes = [*order_notes, "leads renamed by the user"]
+            label_factors = {}
     layout = replace(layout, notes=layout.notes + tuple(column_notes) + tuple(order_notes))
-    lap("trace")
+    lap("labels")
     record = reconstruct(
         traces,
         layout,
@@ -198,6 +212,10 @@ def digitize_image(
         meta={"source_file": str(source) if isinstance(source, (str, Path)) else "image"},
     )
     confidence, reasons = lead_confidences(traces, layout, calibration, limbs=limbs)
+    for lead, (factor, why) in label_factors.items():
+        if lead in confidence:
+            confidence[lead] = round(confidence[lead] * factor, 3)
+            reasons[lead] = reasons[lead] + (why,)
     if hints.exclude:
         signals = record.signals.copy()
         for lead in hints.exclude:
@@ -214,7 +232,7 @@ def digitize_image(
     timings["total"] = sum(timings.values())
     return Digitization(
         record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings,
-        evidence, rectified.homography,
+        evidence, tuple(labels), rectified.homography,
     )
 
 

@@ -1,5 +1,6 @@
-"""A DataSynth print (synthetic) whose printer puts aVR where the standard 3×4+1 has lead I and I where it has aVR:
-the automatic digitizer names those two panels wrongly. Shared by the correction API and review-page tests."""
+"""A DataSynth print (synthetic) whose printer puts aVR where the standard 3×4+1 has lead I and I where it has aVR,
+and no lead labels printed (as some devices print, and as cropped photos show): the automatic digitizer falls back on
+the standard template and names those two panels wrongly. Shared by the correction API and review-page tests."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ def swapped_print() -> SwappedPrint:
     name = "3x4+1-aVR-I-swapped"
     synth_layout.LAYOUTS[name] = synth_layout.LayoutDef(SWAPPED_GRID, ("II",))
     try:
-        rendered = synthesize(record, seed=1, distortion="none", spec=RenderSpec(layout=name, dpi=200))
+        spec = RenderSpec(layout=name, dpi=200, label_position="none")
+        rendered = synthesize(record, seed=1, distortion="none", spec=spec)
     finally:
         del synth_layout.LAYOUTS[name]
     ok, encoded = cv2.imencode(".png", rendered.image)  # DataSynth draws BGR, as OpenCV writes
