@@ -48,7 +48,7 @@ WEIGHT_STORAGE = ("float16", "float32")
 
 
 class TiledExport(nn.Module):
-    """Tiled ResNet with sigmoid: ``tiles (B, 3, 224, 224)`` → ``probabilities (B, 10)``."""
+    """Tiled ResNet with sigmoid: ``tiles (B, 3, S, S)`` → ``probabilities (B, 10)`` (S = 224 raw, 448 canonical)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -114,10 +114,10 @@ def _check_size(path: Path) -> None:
         )
 
 
-def export_tiled(model: nn.Module, path: Path, *, weights: str = "float16") -> dict[str, Any]:
-    """Export the tiled classifier; returns ``{"max_abs_diff": …}`` measured on a fixed input."""
+def export_tiled(model: nn.Module, path: Path, *, weights: str = "float16", size: int = TILE_SIZE) -> dict[str, Any]:
+    """Export the tiled classifier (input side ``size`` px); returns ``{"max_abs_diff": …}`` on a fixed input."""
     wrapper = TiledExport(model).eval()
-    example = torch.rand(2, 3, TILE_SIZE, TILE_SIZE, generator=torch.Generator().manual_seed(0))
+    example = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
     _export(
         wrapper,
         (example,),
@@ -210,6 +210,16 @@ def _load_run(run_dir: Path) -> tuple[dict, dict, dict]:
 
 
 def _manifest_data(config: dict) -> dict[str, Any]:
+    if config.get("input") == "canonical":
+        return {
+            "npz": config.get("data", ""),
+            "source": "PTB-XL 1.0.1 true signals (../shared/data/ptbxl), train+val of "
+            "assign_splits(method='patients'), "
+            "kit-dev patients excluded; rendered on the fly by classify.canonical after print masks and digitization "
+            "errors (classify.train.canonical_augment); synthetic rhythms (classify.train.rhythm_synth) share "
+            f"{config.get('synthetic')}",
+            "validation": f"{config.get('folds')}-fold patient-wise out-of-fold predictions over the same records",
+        }
     manifest = Path(config.get("manifest", ""))
     data: dict[str, Any] = {"manifest": str(manifest)}
     if manifest.exists():
@@ -232,7 +242,12 @@ def _entry(name: str, path: Path, config: dict, metrics: dict, check: dict, weig
         size_bytes=path.stat().st_size,
         version=f"{name}-{date}-{sha[:8]}",
         preprocess=config.get("preprocess", "none"),
-        training={"command": config.get("command", ""), "seed": config.get("seed"), "data": _manifest_data(config)},
+        training={
+            "command": config.get("command", ""),
+            "seed": config.get("seed"),
+            "data": _manifest_data(config),
+            **({"device": config["device"]} if config.get("device") else {}),
+        },
         metrics=metrics,
         export={
             "opset": OPSET,
@@ -253,14 +268,18 @@ def export_run(kind: str, run_dir: Path, models_dir: Path, *, weights: str = "fl
     if kind == "tiled":
         model = tiled_resnet(depth=config.get("depth", 18))
         model.load_state_dict(state_dict)
-        check = export_tiled(model.eval(), path, weights=weights)
+        size = int(config.get("input_size", TILE_SIZE))
+        check = export_tiled(model.eval(), path, weights=weights, size=size)
+        canonical = config.get("input") == "canonical"
         fields = dict(
             inputs={
                 "tiles": {
-                    "shape": ["batch", 3, TILE_SIZE, TILE_SIZE],
+                    "shape": ["batch", 3, size, size],
                     "dtype": "float32",
                     "range": [0, 1],
-                    "preprocess": "classify.tiling.rgb_tiles / 255",
+                    "preprocess": "classify.canonical.record_tiles(digitized record) / 255"
+                    if canonical
+                    else "classify.tiling.rgb_tiles / 255",
                 }
             },
             outputs={"probabilities": {"shape": ["batch", len(TILED_CLASSES)], "activation": "sigmoid"}},
