@@ -125,15 +125,19 @@ def print_summary(name: str, result: dict) -> None:
         if key not in result:
             continue
         r = result[key]
-        print(f"-- {key} ({r['model_version']}): macro-F1 {r['macro_f1']:.3f} over {r['macro_f1_classes']} classes, "
-              f"{r['seconds_per_image_median']:.3f} s/image")
+        print(
+            f"-- {key} ({r['model_version']}): macro-F1 {r['macro_f1']:.3f} over {r['macro_f1_classes']} classes, "
+            f"{r['seconds_per_image_median']:.3f} s/image"
+        )
         for c, v in r["per_class"].items():
             if v["support"]:
                 f1 = "  n/a" if v["f1"] is None else f"{v['f1']:.3f}"
                 auc = "  n/a" if v["auroc"] is None else f"{v['auroc']:.3f}"
                 print(f"   {c:6s} support {v['support']:3d}  F1 {f1}  AUROC {auc}  sens {v['sensitivity']:.2f}")
-        print("   per kind macro-F1: " + ", ".join(
-            f"{k} {v['macro_f1']:.2f} ({v['images']})" for k, v in r["per_kind_macro_f1"].items()))
+        print(
+            "   per kind macro-F1: "
+            + ", ".join(f"{k} {v['macro_f1']:.2f} ({v['images']})" for k, v in r["per_kind_macro_f1"].items())
+        )
 
 
 def main() -> None:

@@ -47,8 +47,8 @@ from ecg.record import EcgRecord
 
 TILED_INPUTS = ("image", "canonical")
 CANONICAL_NOTE = (
-    "tiled classifier read a canonical re-rendering of the digitized record, so it depends on the digitizer; "
-    "the fusion network on raw pixels is the digitizer-independent source"
+    "tiled classifier read a canonical re-rendering of the record (for an image: of the digitizer's output, so its "
+    "answer depends on the digitizer); the fusion network on raw pixels is the digitizer-independent source"
 )
 NO_RECORD_NOTE = "tiled classifier not run: no digitized record"
 

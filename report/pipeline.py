@@ -1,11 +1,13 @@
 """The whole pipeline, used by the command line and the HTTP API alike.
 
 image ──► digitize ──► analyze (measure → findings) ──┐
-  └────► classify (tiled + fusion) ───────────────────┴─► cross-check ──► `Report`
+  │          └─► classify: tiled (reads the digitized record) ─┤
+  └────────────► classify: fusion (reads the image) ───────────┴─► cross-check ──► `Report`
 
-Models load once per `Pipeline`. Digitization and classification need only the image, so they run concurrently
-(onnxruntime and OpenCV release the GIL). A signal record (CSV / EDF / WFDB / JSON) runs the waveform path and is
-printed as a clean 3×4 paper ECG for the image classifiers; the report says so.
+Models load once per `Pipeline`. The tiled classifier reads a canonical re-rendering of the digitized record
+(:mod:`classify.canonical`), so classification runs after digitization; the report notes that dependence. A signal
+record (CSV / EDF / WFDB / JSON) runs the waveform path; the fusion network sees a clean 3×4 paper print of it and
+the tiled classifier the record itself; the report says so.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
@@ -81,7 +82,6 @@ class Pipeline:
             self.classifier = Classifier(models_dir, threads=threads)
         except ModelUnavailableError as exc:
             self.classifier_error = str(exc)
-        self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecgscreen")
 
     @property
     def model_versions(self) -> dict[str, str]:
@@ -106,12 +106,10 @@ class Pipeline:
         start = time.perf_counter()
         image = load_image(path)
         timings["load"] = time.perf_counter() - start
-        digitized = self._pool.submit(_timed, digitize_image, image)
-        classified = self._pool.submit(_timed, self._classify, image) if self.classifier else None
-        digitization, timings["digitize"] = digitized.result()
+        digitization, timings["digitize"] = _timed(digitize_image, image)
         classification, errors = None, {}
-        if classified is not None:
-            (classification, error), timings["classify"] = classified.result()
+        if self.classifier is not None:  # after the digitizer: the tiled classifier reads the digitized record
+            (classification, error), timings["classify"] = _timed(self._classify, image, digitization.record)
             if error:
                 errors["classify"] = error
         record, notes = digitization.record, _pdf_pages_note(path)
@@ -136,7 +134,7 @@ class Pipeline:
                 errors["render"] = str(exc)
             timings["render"] = time.perf_counter() - t0
             if image is not None:
-                (classification, error), timings["classify"] = _timed(self._classify, image)
+                (classification, error), timings["classify"] = _timed(self._classify, image, record)
                 if error:
                     errors["classify"] = error
         notes = (
@@ -149,10 +147,10 @@ class Pipeline:
         return self._finish(path, "signal", patient, record, image, None, classification, errors, timings, start, notes)
 
     # --- shared tail ------------------------------------------------------------------------------------------
-    def _classify(self, image: np.ndarray) -> tuple[ClassificationResult | None, str | None]:
+    def _classify(self, image: np.ndarray, record: EcgRecord | None) -> tuple[ClassificationResult | None, str | None]:
         assert self.classifier is not None
         try:
-            return self.classifier.classify(image), None
+            return self.classifier.classify(image, record=record), None
         except EcgInputError as exc:
             return None, str(exc)
 
@@ -206,6 +204,8 @@ class Pipeline:
         )
         if self.classifier_error:
             errors.setdefault("classify", self.classifier_error)
+        if classification is not None and classification.tiled.note:
+            notes = (*notes, classification.tiled.note)
         unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
         if unvalidated:
             notes = (

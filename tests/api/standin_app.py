@@ -20,7 +20,7 @@ class FakeClassifier:
 
     model_versions = {"tiled": "test", "detector": "test", "fusion": "test"}
 
-    def classify(self, image):
+    def classify(self, image, record=None):
         probs = {c: (0.9 if c == "NORM" else 0.05) for c in TILED_CLASSES}
         tiled = TiledResult(probs, ("NORM",), dict.fromkeys(TILED_CLASSES, 0.5))
         fusion = FusionResult(0.1, "normal", 0.5, (Beat((10.0, 10.0, 60.0, 80.0), 0.9),))

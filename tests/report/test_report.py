@@ -27,7 +27,7 @@ class FakeClassifier:
         self.fired, self.abnormal = fired, abnormal
         self.model_versions = {"tiled": "test", "detector": "test", "fusion": "test"}
 
-    def classify(self, image):
+    def classify(self, image, record=None):
         probs = {c: (0.9 if c in self.fired else 0.05) for c in TILED_CLASSES}
         tiled = TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
         beats = (Beat((10.0, 10.0, 60.0, 80.0), 0.9),)
@@ -151,8 +151,8 @@ def test_letter_paper(tmp_path, sample_record_path):
 class UnvalidatedTiled(FakeClassifier):
     """The tiled classifier fires AFIB, but none of its classes passed validation."""
 
-    def classify(self, image):
-        result = super().classify(image)
+    def classify(self, image, record=None):
+        result = super().classify(image, record)
         tiled = TiledResult(result.tiled.probabilities, result.tiled.labels, result.tiled.thresholds, validated=())
         return ClassificationResult(tiled, result.fusion, result.model_versions, result.image_size)
 
