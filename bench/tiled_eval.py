@@ -11,9 +11,9 @@ in ``../shared/data/ptbxl``). The canonical model reads the digitized record ``<
 current digitizer's output; with ``--digitize-missing`` images without one are digitized here, else skipped and
 counted). ``--raw-models-dir``: a models folder whose ``tiled.onnx`` cuts tiles from the page (the earlier model),
 run on the same images. Prints per class F1 / AUROC / support at the shipped thresholds, macro-F1 over classes with
-≥ 5 positives, per print kind, and the median seconds per image of the tiled classifier alone (rendering + network
-for the canonical model; image decoding + tiling + network for the raw one; the digitizer, which the pipeline runs
-anyway, is not counted).
+≥ 5 positives, per print kind, and the median wall and process-CPU seconds per image of the tiled classifier alone
+(rendering + network for the canonical model; image decoding + tiling + network for the raw one; the digitizer,
+which the pipeline runs anyway, is not counted).
 """
 
 from __future__ import annotations
@@ -93,20 +93,22 @@ def evaluate(name: str, folder: Path, args, models: dict[str, Classifier]) -> di
     cache = args.cache / name
     probs = {key: [] for key in models}
     seconds = {key: [] for key in models}
+    cpu = {key: [] for key in models}
     rows, missing = [], 0
-    for row in table.itertuples():
+    for row in table.head(args.limit).itertuples() if args.limit else table.itertuples():
         record = digitized(cache, row, args.digitize_missing)
         if record is None:
             missing += 1
             continue
         rows.append(row)
         for key, classifier in models.items():
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             if classifier.tiled_input == "canonical":
                 result = classifier.classify_tiled(None, record)  # type: ignore[arg-type]
             else:
                 result = classifier.classify_tiled(load_image(row.image))
             seconds[key].append(time.perf_counter() - t0)
+            cpu[key].append(time.process_time() - c0)
             probs[key].append([result.probabilities[c] for c in TILED_CLASSES])
     targets = np.array([tiled_target(r.tiled_labels) for r in rows], dtype=np.float32).reshape(-1, len(TILED_CLASSES))
     kinds = np.array([r.kind for r in rows])
@@ -115,6 +117,7 @@ def evaluate(name: str, folder: Path, args, models: dict[str, Classifier]) -> di
         p = np.array(probs[key], dtype=np.float32).reshape(-1, len(TILED_CLASSES))
         out[key] = report(targets, p, classifier.tiled_thresholds, kinds)
         out[key]["seconds_per_image_median"] = float(np.median(seconds[key])) if seconds[key] else None
+        out[key]["cpu_seconds_per_image_median"] = float(np.median(cpu[key])) if cpu[key] else None
         out[key]["model_version"] = classifier.model_versions["tiled"]
     return out
 
@@ -127,7 +130,7 @@ def print_summary(name: str, result: dict) -> None:
         r = result[key]
         print(
             f"-- {key} ({r['model_version']}): macro-F1 {r['macro_f1']:.3f} over {r['macro_f1_classes']} classes, "
-            f"{r['seconds_per_image_median']:.3f} s/image"
+            f"{r['seconds_per_image_median']:.3f} s/image wall, {r['cpu_seconds_per_image_median']:.3f} s CPU"
         )
         for c, v in r["per_class"].items():
             if v["support"]:
@@ -149,6 +152,7 @@ def main() -> None:
     parser.add_argument("--digitize-missing", action="store_true")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--limit", type=int, default=0, help="first N images per set only")
     args = parser.parse_args()
     models = {"canonical": Classifier(args.models_dir, threads=args.threads)}
     if models["canonical"].tiled_input != "canonical":
