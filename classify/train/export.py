@@ -114,10 +114,33 @@ def _check_size(path: Path) -> None:
         )
 
 
-def export_tiled(model: nn.Module, path: Path, *, weights: str = "float16", size: int = TILE_SIZE) -> dict[str, Any]:
-    """Export the tiled classifier (input side ``size`` px); returns ``{"max_abs_diff": …}`` on a fixed input."""
+def _ecg_like_tiles(size: int) -> torch.Tensor:
+    """Two canonical inputs of a spiky 12-lead test signal (random noise saturates the sigmoids, hiding differences)."""
+    import numpy as np
+
+    from classify.canonical import canonical_tiles
+
+    t = np.arange(5000) / 500.0
+    out = []
+    for rate in (1.1, 1.9):
+        row = sum(
+            np.exp(-(((t - k / rate - 0.3) / 0.02) ** 2)) - 0.2 * np.exp(-(((t - k / rate - 0.55) / 0.08) ** 2))
+            for k in range(int(10 * rate))
+        )
+        signals = np.stack([row * (i - 4) / 6 for i in range(12)]).astype(np.float32)
+        out.append(canonical_tiles(signals, 500.0, size))
+    return torch.from_numpy(np.stack(out).astype(np.float32) / 255.0)
+
+
+def export_tiled(
+    model: nn.Module, path: Path, *, weights: str = "float16", size: int = TILE_SIZE, canonical: bool = False
+) -> dict[str, Any]:
+    """Export the tiled classifier (input side ``size`` px); returns ``{"max_abs_diff": …}`` on fixed inputs
+    (random pixels, plus two canonical renders of a test signal for a canonical-input model)."""
     wrapper = TiledExport(model).eval()
     example = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    if canonical:
+        example = torch.cat([example, _ecg_like_tiles(size)])
     _export(
         wrapper,
         (example,),
@@ -269,8 +292,8 @@ def export_run(kind: str, run_dir: Path, models_dir: Path, *, weights: str = "fl
         model = tiled_resnet(depth=config.get("depth", 18))
         model.load_state_dict(state_dict)
         size = int(config.get("input_size", TILE_SIZE))
-        check = export_tiled(model.eval(), path, weights=weights, size=size)
         canonical = config.get("input") == "canonical"
+        check = export_tiled(model.eval(), path, weights=weights, size=size, canonical=canonical)
         fields = dict(
             inputs={
                 "tiles": {
