@@ -25,7 +25,7 @@ written *guideline → calibrated* where the default :data:`CALIBRATED` set diff
 ``TRIGU``    ventricular trigeminy: at least 3 premature ventricular beats, each after two normal beats.
 ``PAC``      premature atrial complexes: at least one beat premature (< 0.85 of the cycle and < 0.88 of the RR
              before) with the dominant QRS (correlation ≥ 0.9); not in AF or flutter.
-``1AVB``     first-degree AV block: sinus P waves and PR > 200 → 220.
+``1AVB``     first-degree AV block: sinus P waves and PR > 200 → 220, PR confidence ≥ 0.5.
 ``WPW``      ventricular pre-excitation: PR < 120 with QRS ≥ 110 → 150 (delta wave widening a short-PR QRS), or
              with a slurred QRS onset (delta wave: mean spatial slope of the first 30 ms ≤ 0.15 of the QRS peak
              slope → 0.04, the NORM 2nd percentile, :func:`analyze.morphology.delta_ratio`).
@@ -34,9 +34,11 @@ written *guideline → calibrated* where the default :data:`CALIBRATED` set diff
 ``CLBBB``    complete LBBB: QRS ≥ 120 → 160; V1 mainly negative (QS or rS: deepest negative wave > R); no Q in I,
              V5 and V6; R peak time > 60 in V5 or V6.
 ``IVCD``     nonspecific intraventricular conduction delay: QRS > 110 → 150 without RBBB, LBBB or pre-excitation.
-``LQT``      long QT (PTB-XL ``LNGQT``): QTc (Fridericia), less the QRS width beyond the IVCD limit, ≥ 450 → 465 in
-             men, ≥ 460 → 480 in women and when sex is unknown. Not stated in atrial fibrillation.
-``SQT``      short QT: QTc (Fridericia) ≤ 390 → 395. Not stated in atrial fibrillation.
+``LQT``      long QT (PTB-XL ``LNGQT``): QTc (Fridericia), less the QRS width beyond the IVCD limit, ≥ 450 → 475 in
+             men, ≥ 460 → 495 in women and when sex is unknown. Not stated in atrial fibrillation, nor when the
+             QT's confidence is < 0.5 (the T end may be grossly wrong); "less certain" below 0.8.
+``SQT``      short QT: QTc (Fridericia) ≤ 390 → 400. Not stated in atrial fibrillation, nor at QT confidence
+             < 0.5.
 ``LAD``      left axis deviation: QRS axis −30…−90° (beyond −90° is extreme/northwest, not stated here).
 ``RAD``      right axis deviation: QRS axis > +90° (+90…+180).
 ``LVOLT``    low QRS voltage: QRS peak-to-peak < 0.5 in every limb lead, or < 1.0 in every precordial lead.
@@ -154,6 +156,11 @@ class Criteria:
     at_rate_bpm: float = 100.0
     at_no_p_rate_bpm: float = 150.0
     delta_ratio_max: float = 0.04
+    min_confidence: float = 0.5
+    """An interval statement (long / short QTc, first-degree AV block) needs its measurement's confidence
+    (:mod:`analyze.confidence`) at least this high: below it the value may be grossly wrong."""
+    sure_confidence: float = 0.8
+    """Below this confidence an interval statement says that its measurement is less certain."""
 
     def qtc_long_ms(self, sex: str | None) -> float:
         """Long-QTc limit for ``sex`` ("M", "F"; the women's, higher, limit when unknown)."""

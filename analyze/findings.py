@@ -68,7 +68,7 @@ def findings(
         qt = _qt(m, criteria, sex)
         if qt:
             out.append(qt)
-    if _is_normal(m, out):
+    if _is_normal(m, out, criteria):
         rate = next(f for f in out if f.code in _SINUS)
         values = (f"PR {m.pr_ms:.0f} ms, QRS {m.qrs_ms:.0f} ms, QTc {m.qtc_fridericia_ms:.0f} ms, "
                   f"QRS axis {m.qrs_axis_deg:.0f}°")
@@ -123,11 +123,15 @@ def _afib(m: Measurements, c: C.Criteria) -> Finding | None:
 
 # --- conduction -----------------------------------------------------------------------------------------------
 def _first_degree_block(m: Measurements, c: C.Criteria) -> Finding | None:
-    if m.pr_ms is None or m.pr_ms <= c.pr_long_ms or not _sinus_p(m, c):
+    """PR beyond the limit with sinus P waves, when the PR's confidence is at least ``c.min_confidence`` (a P onset
+    placed on the previous T wave gives a long PR of low confidence)."""
+    confidence = m.confidence.get("pr_ms", 1.0)
+    if m.pr_ms is None or m.pr_ms <= c.pr_long_ms or not _sinus_p(m, c) or confidence < c.min_confidence:
         return None
+    note = f"; P onset less certain (confidence {confidence:.2f})" if confidence < c.sure_confidence else ""
     return Finding("1AVB", f"First-degree AV block: PR {m.pr_ms:.0f} ms (> {c.pr_long_ms:.0f} ms) with the same P "
-                   "wave before every QRS.",
-                   {"pr_ms": m.pr_ms})
+                   f"wave before every QRS{note}.",
+                   {"pr_ms": m.pr_ms, "pr_confidence": round(confidence, 2)})
 
 
 def _preexcitation(m: Measurements, c: C.Criteria) -> Finding | None:
@@ -196,20 +200,24 @@ def _ivcd(m: Measurements, c: C.Criteria, fired: set[str]) -> Finding | None:
 
 # --- repolarisation, axis, voltage ----------------------------------------------------------------------------
 def _qt(m: Measurements, c: C.Criteria, sex: str | None) -> Finding | None:
-    """Long / short QTc by Fridericia; beyond the IVCD limit the excess QRS width is taken off first.
+    """Long / short QTc by Fridericia; beyond the IVCD limit the excess QRS width is taken off first. Not stated
+    when the QT's confidence is below ``c.min_confidence``; below ``c.sure_confidence`` the sentence says so.
 
     Fridericia rather than Bazett: Bazett over-corrects at high rates (AHA/ACCF/HRS Part IV), and on PTB-XL NORM
     records our Bazett QTc still correlates with the heart rate (r = 0.53) while Fridericia's does not (r = 0.02).
     A wide QRS lengthens the QT by depolarisation, not repolarisation, so Part IV advises adjusting for it.
     """
     qtc = m.qtc_fridericia_ms
-    if qtc is None:
+    confidence = m.confidence.get("qtc_fridericia_ms", 1.0)
+    if qtc is None or confidence < c.min_confidence:  # a T end that may be grossly wrong states nothing
         return None
     excess = max(0.0, m.qrs_ms - c.qrs_wide_ms) if m.qrs_ms is not None else 0.0
     adjusted = qtc - excess
     limit = c.qtc_long_ms(sex)
     evidence: Evidence = {"qt_ms": m.qt_ms, "qtc_fridericia_ms": qtc, "sex": sex}
     note = f", {excess:.0f} ms of QRS widening taken off" if excess else ""
+    if confidence < c.sure_confidence:
+        note += f"; T end less certain (confidence {confidence:.2f})"
     if excess:
         evidence["qrs_adjusted_qtc_ms"] = round(adjusted, 1)
     if adjusted >= limit:
@@ -251,13 +259,14 @@ def _low_voltage(m: Measurements, c: C.Criteria) -> Finding | None:
     return Finding("LVOLT", f"Low QRS voltage in the {where} leads: {largest}.", evidence)
 
 
-def _is_normal(m: Measurements, found: list[Finding]) -> bool:
+def _is_normal(m: Measurements, found: list[Finding], c: C.Criteria) -> bool:
     """Sinus rhythm at any rate and nothing else abnormal ("sinus bradycardia, otherwise normal ECG"), with every
-    headline measurement the rules need measured."""
+    headline measurement the rules need measured, with at least ``c.min_confidence`` (an interval rule that could
+    not be applied is no evidence that the interval is normal)."""
     if not any(f.code in _SINUS for f in found) or any(f.abnormal for f in found if f.code not in _SINUS):
         return False
-    needed = (m.pr_ms, m.qrs_ms, m.qtc_fridericia_ms, m.qrs_axis_deg)
-    return all(v is not None for v in needed)
+    needed = ("pr_ms", "qrs_ms", "qtc_fridericia_ms", "qrs_axis_deg")
+    return all(getattr(m, k) is not None and m.confidence.get(k, 1.0) >= c.min_confidence for k in needed)
 
 
 _SINUS = frozenset({"SR", "SBRAD", "STACH"})

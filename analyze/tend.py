@@ -54,15 +54,20 @@ class LeadTEnds:
 
 
 def lead_t_ends(
-    median: MedianBeats, qrs_on: int, qrs_off: int, rr_s: float, *, method: TendMethod = "trapezium"
+    median: MedianBeats, qrs_on: int, qrs_off: int, rr_s: float, *, method: TendMethod = "trapezium",
+    limit: int | None = None,
 ) -> LeadTEnds:
-    """T end of each lead's median beat (see the module docstring); positions are sample indices."""
+    """T end of each lead's median beat (see the module docstring); positions are sample indices. ``limit``:
+    the latest index a T end may take (e.g. the next beat's P onset)."""
     fs, r = median.fs, median.r_index
     n_leads, n = median.waves.shape
     ms = lambda seconds: int(round(seconds * fs))  # noqa: E731
     start = qrs_off + ms(T_PEAK_START_S)
     stop = min(n - ms(0.05), r + ms(min(T_PEAK_LIMIT_S, T_PEAK_LIMIT_RR * rr_s)))
     end_limit = min(n - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)), median.supported_until(r))
+    if limit is not None:
+        end_limit = min(end_limit, int(limit))
+        stop = min(stop, end_limit - ms(0.04))  # the T peak comes before its end
     t_end = np.full(n_leads, np.nan)
     t_peak = np.full(n_leads, np.nan)
     amp = np.full(n_leads, np.nan)

@@ -221,3 +221,20 @@ def test_findings_carry_statements_and_evidence():
     for f in findings(normal(heart_rate_bpm=45.0, pr_ms=C.pr_long_ms + 20)):
         assert f.statement and f.to_dict()["code"] == f.code
         assert f.evidence
+
+
+def test_interval_statements_need_a_confident_measurement():
+    """A long QTc or PR measured with confidence < 0.5 states nothing (and then the ECG is not called normal);
+    between 0.5 and 0.8 the statement says its measurement is less certain."""
+    long_qt = normal(qtc_fridericia_ms=C.qtc_long_female_ms + 30)
+    assert "LQT" in codes(long_qt)
+    unsure = replace(long_qt, confidence={"qtc_fridericia_ms": C.min_confidence - 0.1})
+    assert not codes(unsure) & {"LQT", "NORM"}
+    less = [f for f in findings(replace(long_qt, confidence={"qtc_fridericia_ms": 0.6})) if f.code == "LQT"]
+    assert less and "less certain" in less[0].statement
+    sure = [f for f in findings(long_qt) if f.code == "LQT"]
+    assert "less certain" not in sure[0].statement
+    long_pr = normal(pr_ms=C.pr_long_ms + 40)
+    assert "1AVB" in codes(long_pr)
+    assert "1AVB" not in codes(replace(long_pr, confidence={"pr_ms": 0.3}))
+    assert codes(normal(confidence={"pr_ms": 0.3})) == {"SR"}

@@ -76,3 +76,25 @@ def test_class_rule_fires_on_most_records_of_its_class(fired, code):
 def test_bundle_branch_blocks_are_not_confused(fired):
     assert _count(fired["CLBBB"], "CRBBB") <= 1
     assert _count(fired["CRBBB"], "CLBBB") == 0
+
+
+def _record(ecg_id: int):
+    row = next(r for r in _rows() if int(r["ecg_id"]) == ecg_id)
+    return read_record(PTBXL / f"{row['filename_hr']}.hea")
+
+
+def test_fast_sinus_record_keeps_its_p_wave_and_a_t_end_before_it():
+    """PTB-XL 108 (NORM, STACH, 121 /min; strat_fold 1–8): some leads' T ends ran into the next beat's P wave, the
+    P-wave search then started after the P wave and the record lost its sinus statement (QTc 540 ms, "long QT")."""
+    m = measure(_record(108))
+    assert m.pr_ms is not None and 100 <= m.pr_ms <= 200
+    assert m.qt_ms is not None and m.qt_ms + m.pr_ms < m.rr_mean_ms  # T ends before the next P wave starts
+    assert "STACH" in {f.code for f in findings(m)}
+    assert "LQT" not in {f.code for f in findings(m)}
+
+
+def test_p_onset_of_a_fast_sinus_record_is_not_on_the_previous_t_wave():
+    """PTB-XL 497 (NORM, 69 /min) had its P peak on the previous T wave's tail (PR 426 ms, first-degree block)."""
+    m = measure(_record(497))
+    assert m.pr_ms is not None and m.pr_ms < 220
+    assert "1AVB" not in {f.code for f in findings(m)}
