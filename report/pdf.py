@@ -168,15 +168,15 @@ def _measurement_block(c: Canvas, m: dict[str, Any] | None, x_mm: float, top_mm:
         c.setFont("Helvetica", 7.5)
         c.drawString(x_mm * mm, (top_mm - 8) * mm, "not measurable (see statements)")
         return
-    qtc = f"{_fmt(m.get('qt_ms'), 'ms')} / {_fmt(m.get('qtc_bazett_ms'), 'ms')}"
+    qtc = f"{_fmt(m.get('qt_ms'), 'ms')} / {_fmt(m.get('qtc_fridericia_ms'), 'ms')}"
     axes = "/".join("—" if m.get(k) is None else f"{m[k]:.0f}" for k in ("p_axis_deg", "qrs_axis_deg", "t_axis_deg"))
     rows = [
         ("Rate", _fmt(m.get("heart_rate_bpm"), "bpm")),
         ("RR (mean ± SD)", f"{_fmt(m.get('rr_mean_ms'), '')}± {_fmt(m.get('rr_sdnn_ms'), 'ms')}"),
         ("PR", _fmt(m.get("pr_ms"), "ms")),
         ("QRS", _fmt(m.get("qrs_ms"), "ms")),
-        ("QT / QTc (Bazett)", qtc),
-        ("QTc (Fridericia)", _fmt(m.get("qtc_fridericia_ms"), "ms")),
+        ("QT / QTc (Fridericia)", qtc),  # the QTc the rules use; Bazett over-corrects at fast rates
+        ("QTc (Bazett)", _fmt(m.get("qtc_bazett_ms"), "ms")),
         ("P-QRS-T axes", f"{axes} °"),
         ("Beats measured", str(m.get("beat_count", "—"))),
     ]
