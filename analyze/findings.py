@@ -209,8 +209,8 @@ def _qt(m: Measurements, c: C.Criteria, sex: str | None) -> Finding | None:
     """
     qtc = m.qtc_fridericia_ms
     confidence = m.confidence.get("qtc_fridericia_ms", 1.0)
-    if qtc is None or confidence < c.min_confidence:  # a T end that may be grossly wrong states nothing
-        return None
+    if qtc is None or m.qt_ms is None or confidence < c.min_confidence:  # a T end that may be grossly wrong
+        return None  # states nothing
     excess = max(0.0, m.qrs_ms - c.qrs_wide_ms) if m.qrs_ms is not None else 0.0
     adjusted = qtc - excess
     limit = c.qtc_long_ms(sex)
