@@ -1,7 +1,8 @@
 """The whole pipeline, used by the command line and the HTTP API alike.
 
-image ──► digitize ──► analyze (measure → findings) ──┐
-  └────► classify (tiled + fusion) ───────────────────┴─► cross-check ──► `Report`
+image ──► digitize ──► analyze (measure → findings) ──► waveform-feature classifier ──┐
+  └────► classify (tiled + fusion) ────────────────────────────────────────────────────┴─► cross-check
+                                                                   ──► screening model ──► `Report`
 
 Models load once per `Pipeline`. Digitization and classification need only the image, so they run concurrently
 (onnxruntime and OpenCV release the GIL). A signal record (CSV / EDF / WFDB / JSON) runs the waveform path and is
@@ -28,6 +29,8 @@ from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
 from classify.manifest import MIN_VALIDATION_AUROC, MIN_VALIDATION_SUPPORT, ModelUnavailableError
 from classify.runtime import ClassificationResult, Classifier
+from classify.screening import ScreeningInputs, ScreeningModel, good_lead_share
+from classify.waveform import WaveformClassifier, WaveformResult
 from digitize.load import load_image
 from digitize.pipeline import Digitization, digitize_image
 from ecg.errors import EcgInputError
@@ -81,11 +84,17 @@ class Pipeline:
             self.classifier = Classifier(models_dir, threads=threads)
         except ModelUnavailableError as exc:
             self.classifier_error = str(exc)
+        self.waveform, self.screening, self.model_errors = _optional_models(models_dir)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecgscreen")
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return self.classifier.model_versions if self.classifier else {}
+        versions = dict(self.classifier.model_versions) if self.classifier else {}
+        if self.waveform:
+            versions["waveform"] = self.waveform.version
+        if self.screening:
+            versions["screening"] = self.screening.version
+        return versions
 
     def run(self, source: str | Path, *, patient: Patient | None = None) -> PipelineResult:
         """Run the pipeline on a file (image or signal record); bad input raises `EcgInputError`."""
@@ -179,9 +188,10 @@ class Pipeline:
         except EcgInputError as exc:
             errors["analyze"] = str(exc)
         timings["analyze"] = time.perf_counter() - t0
+        wave = self.waveform.classify(record, measurements) if self.waveform else None
 
         t0 = time.perf_counter()
-        check = crosscheck_all(found, classification)
+        check = crosscheck_all(found, classification, wave)
         timings["crosscheck"] = time.perf_counter() - t0
         saliency = None
         if self.saliency and classification is not None:
@@ -195,6 +205,7 @@ class Pipeline:
             good_leads = sum(1 for v in digitization.lead_confidence.values() if v >= 0.5)
         abnormal_codes = [f.code for f in found or [] if CODES[f.code].abnormal]
         counted_abnormal = check.label("ABNORMAL").counted
+        probability = self._screening_probability(kind, record, digitization, classification, wave, check)
         status = screening_status(
             measurable=measurements is not None,
             quality=quality,
@@ -203,9 +214,12 @@ class Pipeline:
             abnormal_sources=[s for s, v in counted_abnormal.items() if v],
             disagreements=[c.label for c in check.disagreements],
             recorded_leads=None if kind == "image" else int(np.isfinite(record.signals).any(axis=1).sum()),
+            abnormal_probability=probability,
+            operating_point=self.screening.operating_point if self.screening and probability is not None else None,
         )
         if self.classifier_error:
             errors.setdefault("classify", self.classifier_error)
+        notes = (*notes, *self.model_errors)
         unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
         if unvalidated:
             notes = (
@@ -225,7 +239,7 @@ class Pipeline:
             digitization=_digitization_summary(digitization) if digitization else None,
             measurements=measurements.to_dict() if measurements else None,
             findings=[f.to_dict() for f in found or []],
-            classifiers=_classifier_summary(classification, self.model_versions),
+            classifiers=_classifier_summary(classification, self.model_versions, wave),
             crosscheck=check.to_dict(),
             timings_s=timings,
             errors=errors,
@@ -233,6 +247,27 @@ class Pipeline:
         )
         overlay = digitization.overlay if digitization else None
         return PipelineResult(report, record, image, overlay, saliency)
+
+    def _screening_probability(
+        self, kind: str, record: EcgRecord, digitization: Digitization | None,
+        classification: ClassificationResult | None, wave: WaveformResult | None, check: Any,
+    ) -> float | None:
+        """The screening model's calibrated abnormal probability (``None`` without the model)."""
+        if self.screening is None:
+            return None
+        tiled = classification.tiled if classification else None
+        rules = check.label("ABNORMAL").verdicts.get("waveform")
+        if digitization is not None:
+            quality, share = float(digitization.quality), good_lead_share(digitization.lead_confidence)
+        else:  # a signal record: no digitization; the recorded leads stand in for the confident ones
+            quality, share = 1.0, float(np.isfinite(record.signals).any(axis=1).mean())
+        inputs = ScreeningInputs(
+            fusion=classification.fusion.abnormal_probability if classification else None,
+            tiled_norm=tiled.probabilities.get("NORM") if tiled and "NORM" in tiled.validated else None,
+            waveform=wave.probabilities["ABNORMAL"] if wave and "ABNORMAL" in wave.validated else None,
+            rule_abnormal=rules, quality=quality, good_lead_share=share,
+        )
+        return self.screening.probability(inputs)
 
     def _saliency(self, image: np.ndarray | None, result: ClassificationResult) -> np.ndarray | None:
         if not self.saliency or image is None or self.classifier is None:
@@ -302,9 +337,31 @@ def _digitization_summary(d: Digitization) -> dict[str, Any]:
     }
 
 
-def _classifier_summary(result: ClassificationResult | None, versions: dict[str, str]) -> dict[str, Any] | None:
-    if result is None:
+def _classifier_summary(
+    result: ClassificationResult | None, versions: dict[str, str], wave: WaveformResult | None = None
+) -> dict[str, Any] | None:
+    if result is None and wave is None:
         return None
-    out = result.as_dict()
+    out = result.as_dict() if result is not None else {}
+    if wave is not None:
+        out["waveform"] = wave.to_dict()
     out["model_versions"] = versions
     return out
+
+
+def _optional_models(
+    models_dir: str | Path | None,
+) -> tuple[WaveformClassifier | None, ScreeningModel | None, tuple[str, ...]]:
+    """The waveform classifier and the screening model, each ``None`` (with a note) when its file is missing; a file
+    whose sha256 differs still raises."""
+    notes: list[str] = []
+    waveform = screening = None
+    try:
+        waveform = WaveformClassifier(models_dir)
+    except ModelUnavailableError as exc:
+        notes.append(f"waveform-feature classifier not available: {exc}")
+    try:
+        screening = ScreeningModel.load(models_dir)
+    except ModelUnavailableError as exc:
+        notes.append(f"screening model not available (status by the schema 1.0 rule): {exc}")
+    return waveform, screening, tuple(notes)

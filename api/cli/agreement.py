@@ -87,6 +87,11 @@ def agreement_command(
     doc["folder"] = str(folder)
     write_json(doc, out)
     png = plot_agreement(doc, out.with_suffix(".png"))
+    if doc.get("screening", {}).get("reliability"):
+        from report.agreement import plot_reliability
+
+        plot_reliability(doc["screening"]["reliability"], out.with_name(out.stem + "_reliability.png"),
+                         f"Screening model calibration ({doc['screening']['n_scored']} images of {folder.name})")
     if html_out is not None:
         html_out.write_text(_html(doc, png), encoding="utf-8")
     err_console.print(f"{len(reports)} reports, {len(failures)} failed → {out}, {png}", highlight=False)
