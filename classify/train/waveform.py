@@ -94,8 +94,9 @@ def extract(ptbxl: Path, out: Path, variants: int, seed: int, limit: int | None 
     return counts
 
 
-def fit_models(X: np.ndarray, y: np.ndarray, seed: int = 0) -> list:
-    """One fitted ``HistGradientBoostingClassifier`` per label (rows with a NaN target left out of that label)."""
+def fit_models(X: np.ndarray, y: np.ndarray, seed: int = 0, **params: object) -> list:
+    """One fitted ``HistGradientBoostingClassifier`` per label (rows with a NaN target left out of that label);
+    ``params`` override :data:`HGB_PARAMS`."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     models = []
@@ -103,7 +104,7 @@ def fit_models(X: np.ndarray, y: np.ndarray, seed: int = 0) -> list:
         keep = np.isfinite(y[:, k])
         if len(np.unique(y[keep, k])) < 2:
             raise ValueError(f"label {label} has a single class in the training data")
-        model = HistGradientBoostingClassifier(**HGB_PARAMS, random_state=seed)
+        model = HistGradientBoostingClassifier(**{**HGB_PARAMS, **params}, random_state=seed)
         models.append(model.fit(X[keep], y[keep, k].astype(int)))
     return models
 
