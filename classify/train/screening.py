@@ -5,7 +5,8 @@ seven-input logistic regression.
 
     python -m classify.train.screening --cache out/screening/foreign-val.jsonl [--cache MORE.jsonl] --models-dir models
 
-Steps: stacker (L2 logistic regression) → its 5-fold cross-validated outputs → Platt scaling fitted on those →
+Steps: stacker (L2 logistic regression, strength chosen by cross-validated log-loss) → its 5-fold cross-validated
+outputs → Platt scaling fitted on those →
 operating point = the highest calibrated probability at which the cross-validated sensitivity is still ≥
 ``--target-sensitivity`` → final stacker on all rows. When the tiled network is retrained, refresh the cache's
 classifier outputs (``screening_cache --refresh-classifiers``) and run this again.
@@ -74,15 +75,33 @@ def operating_point(y: np.ndarray, p: np.ndarray, target: float) -> float:
     return float(positives[max(need - 1, 0)]) if len(positives) else 0.5
 
 
-def fit(X: np.ndarray, y: np.ndarray, *, target: float, folds: int = 5, seed: int = 0, C: float = 1.0) -> dict:
-    """Stacker, Platt calibration on cross-validated outputs, operating point; returns the JSON document's core."""
+C_GRID = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
+"""Inverse L2 strengths tried; the one with the lowest cross-validated log-loss is kept."""
+
+
+def _oof_decision(X: np.ndarray, y: np.ndarray, C: float, folds: int, seed: int) -> np.ndarray:
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
     oof = np.zeros(len(y))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
-        stacker = LogisticRegression(C=C, max_iter=2000).fit(X[train], y[train])
-        oof[test] = stacker.decision_function(X[test])
+        oof[test] = LogisticRegression(C=C, max_iter=2000).fit(X[train], y[train]).decision_function(X[test])
+    return oof
+
+
+def fit(X: np.ndarray, y: np.ndarray, *, target: float, folds: int = 5, seed: int = 0, C: float | None = None) -> dict:
+    """Stacker (L2 strength by cross-validated log-loss over :data:`C_GRID` unless ``C`` is given), Platt calibration
+    on cross-validated outputs, operating point; returns the JSON document's core."""
+    from sklearn.linear_model import LogisticRegression
+
+    def log_loss(d: np.ndarray) -> float:
+        p = np.clip(1 / (1 + np.exp(-d)), 1e-6, 1 - 1e-6)
+        return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+    grid = {c: _oof_decision(X, y, c, folds, seed) for c in ((C,) if C else C_GRID)}
+    losses = {c: log_loss(d) for c, d in grid.items()}
+    C = min(losses, key=losses.get)  # type: ignore[arg-type]
+    oof = grid[C]
     platt = LogisticRegression(C=1e6, max_iter=2000).fit(oof[:, None], y)
     a, b = float(platt.coef_[0, 0]), float(platt.intercept_[0])
     calibrated = 1.0 / (1.0 + np.exp(-(a * oof + b)))
@@ -95,6 +114,7 @@ def fit(X: np.ndarray, y: np.ndarray, *, target: float, folds: int = 5, seed: in
         "operating_point": operating_point(y, calibrated, target),
         "target_sensitivity": target,
         "regularisation_C": C,
+        "cv_log_loss": {str(c): round(v, 4) for c, v in losses.items()},
         "_oof": calibrated,
     }
 
@@ -140,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache", type=Path, action="append", required=True, help="cache .jsonl (repeatable)")
     parser.add_argument("--models-dir", type=Path, default=Path("models"))
     parser.add_argument("--target-sensitivity", type=float, default=0.90)
-    parser.add_argument("--C", type=float, default=1.0)
+    parser.add_argument("--C", type=float, default=None, help="fixed L2 strength (default: chosen by CV log-loss)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     missing = [str(p) for p in args.cache if not p.exists()]
