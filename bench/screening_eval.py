@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
         y, p = np.concatenate(pooled_y), np.concatenate(pooled_p)
         bins = reliability(y, p)
-        plot_reliability(bins, args.plot, f"Screening calibration, held-out images: {' + '.join(names)} (n={len(y)})")
+        plot_reliability(bins, args.plot, f"Screening calibration, held-out images\n{' + '.join(names)} (n={len(y)})")
         print(f"\nreliability plot → {args.plot}")
         print(json.dumps([{k: round(v, 3) if isinstance(v, float) else v for k, v in b.items()} for b in bins]))
     return 0
