@@ -29,6 +29,10 @@ MIN_BLOCK_S = 0.6
 EPOCH_PRE_S, EPOCH_POST_S = 0.5, 0.8
 """Median-beat window around the QRS fiducial (s): long enough for a PR of 400 ms and a QT of 650 ms."""
 
+NEIGHBOUR_GUARD_S = 0.06
+"""A median-beat epoch stops this long (s) before the next beat's QRS fiducial and starts this long after the
+previous one's."""
+
 CONSENSUS_WINDOW_S = 0.1
 """R peaks of different leads closer than this (s) are the same beat."""
 
@@ -76,6 +80,16 @@ class MedianBeats:
     r_index: int
     fs: float
     n_beats: np.ndarray
+    coverage: np.ndarray | None = None
+    """Share (0–1) of the beats that contribute to each sample (an epoch stops at its neighbours' QRS); ``None``:
+    every beat everywhere."""
+
+    def supported_until(self, start: int, share: float = 0.6) -> int:
+        """Last index from ``start`` on up to which at least ``share`` of the beats contribute to the median."""
+        if self.coverage is None:
+            return self.waves.shape[1] - 1
+        short = np.flatnonzero(self.coverage[start:] < share)
+        return start + int(short[0]) - 1 if len(short) else self.waves.shape[1] - 1
 
     def present(self, index: int, start: int, stop: int) -> bool:
         """Whether lead ``index`` has a value at every sample of ``[start, stop)``."""
@@ -156,15 +170,29 @@ def detect_beats(clean: np.ndarray, fs: float, leads: list[int]) -> Beats:
 
 
 def median_beats(clean: np.ndarray, fs: float, beats: Beats) -> MedianBeats:
-    """Median beat per lead over the dominant beats that the lead's recorded runs cover (partly covered allowed)."""
+    """Median beat per lead over the dominant beats that the lead's recorded runs cover (partly covered allowed);
+    each beat contributes only between its neighbours' QRS complexes."""
     pre, post = int(EPOCH_PRE_S * fs), int(EPOCH_POST_S * fs)
     peaks = beats.r_peaks[beats.dominant] if beats.dominant.sum() >= 1 else beats.r_peaks
     n = clean.shape[1]
     epochs = np.full((len(peaks), clean.shape[0], pre + post), np.nan)
+    every = np.sort(beats.r_peaks)
+    guard = int(NEIGHBOUR_GUARD_S * fs)
     for k, r in enumerate(peaks):
         a, b = r - pre, r + post
-        sa, sb = max(0, a), min(n, b)
-        epochs[k, :, sa - a : sa - a + (sb - sa)] = clean[:, sa:sb]
+        # an epoch stops before the next beat's QRS and starts after the previous one's (any beat, ectopic too),
+        # so a premature beat inside the window does not distort the median T wave
+        later = every[every > r]
+        earlier = every[every < r]
+        if len(later):
+            b = min(b, int(later[0]) - guard)
+        if len(earlier):
+            a_clip = int(earlier[-1]) + guard
+        else:
+            a_clip = a
+        sa, sb = max(0, a, a_clip), min(n, b)
+        if sb > sa:
+            epochs[k, :, sa - a : sb - a] = clean[:, sa:sb]
     # a beat counts for a lead only when its QRS (±60 ms) is recorded in that lead
     qrs = slice(pre - int(0.06 * fs), pre + int(0.06 * fs))
     has_qrs = np.isfinite(epochs[:, :, qrs]).all(axis=2)
@@ -173,7 +201,8 @@ def median_beats(clean: np.ndarray, fs: float, beats: Beats) -> MedianBeats:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns are expected (absent leads, edges)
         waves = np.nanmedian(epochs, axis=0) if len(peaks) else np.full((clean.shape[0], pre + post), np.nan)
-    return MedianBeats(waves, pre, fs, n_beats.astype(int))
+    coverage = np.isfinite(epochs).any(axis=1).mean(axis=0) if len(peaks) else None
+    return MedianBeats(waves, pre, fs, n_beats.astype(int), coverage)
 
 
 def rr_intervals(beats: Beats, fs: float) -> np.ndarray:

@@ -13,8 +13,22 @@ written *guideline → calibrated* where the default :data:`CALIBRATED` set diff
 ``STACH``    sinus tachycardia: the sinus criteria with rate > 100 /min.
 ``AFIB``     atrial fibrillation: irregular RR (median |ΔRR| / median RR ≥ 0.08, over dominant beats) without sinus
              P waves (none found, P consistency < 0.5, or a P axis outside the sinus range).
+``AFLT``     atrial flutter: regular atrial waves at 210–390 /min — the QRS-blanked inferior leads and V1 put at
+             least 0.6 of their 2–12 Hz power at one rate and its harmonic (:mod:`analyze.atrial`) — and no
+             sinus P waves (a regular sinus rhythm's harmonics can put as much power there).
+``AT``       atrial tachycardia: regular rate > 100 /min, QRS not wide, no flutter, and P waves that are not sinus
+             (a P axis outside the sinus range), or none found at ≥ 150 /min.
+``PVC``      premature ventricular complexes: at least one beat early (< 0.92 of the underlying cycle) with a QRS
+             of another shape (correlation < 0.8) or 20 ms wider, or premature (< 0.85) with a full compensatory
+             pause and no sinus P (:mod:`analyze.ectopy`).
+``BIGU``     ventricular bigeminy: at least 3 premature ventricular beats, each after one normal beat.
+``TRIGU``    ventricular trigeminy: at least 3 premature ventricular beats, each after two normal beats.
+``PAC``      premature atrial complexes: at least one beat premature (< 0.85 of the cycle and < 0.88 of the RR
+             before) with the dominant QRS (correlation ≥ 0.9); not in AF or flutter.
 ``1AVB``     first-degree AV block: sinus P waves and PR > 200 → 220.
-``WPW``      ventricular pre-excitation: PR < 120 with QRS ≥ 110 → 150 (delta wave widening a short-PR QRS).
+``WPW``      ventricular pre-excitation: PR < 120 with QRS ≥ 110 → 150 (delta wave widening a short-PR QRS), or
+             with a slurred QRS onset (delta wave: mean spatial slope of the first 30 ms ≤ 0.15 of the QRS peak
+             slope → 0.04, the NORM 2nd percentile, :func:`analyze.morphology.delta_ratio`).
 ``CRBBB``    complete RBBB: QRS ≥ 120 → 160; rsr'/rsR'/rSR' in V1 or V2 (an R' wave) or R peak time > 50 in V1;
              broad S (≥ 40 ms, or deeper than the R is tall) in I or V6.
 ``CLBBB``    complete LBBB: QRS ≥ 120 → 160; V1 mainly negative (QS or rS: deepest negative wave > R); no Q in I,
@@ -44,7 +58,8 @@ The published interval limits assume the narrow QRS onset/offset convention of c
 median QRS 92 ms in men, 86 ms in women; Glasgow program in ELSA-Brasil, Pinto-Filho et al., Arq Bras Cardiol
 109:416, 2017). :func:`analyze.measure` reproduces the wider convention of LUDB's cardiologists (global onset and
 offset; ``bench/measure_ludb.py``): on the 225 PTB-XL NORM records of ``strat_fold`` 1–8 its median QRS is 132 ms
-in men and 124 ms in women (+40 / +38 ms), PR agrees (+2 / −6 ms), QTc (Fridericia) is +15 / +12 ms. The calibrated
+in men and 124 ms in women (+40 / +38 ms), PR agrees (+2 / −6 ms), QTc (Fridericia) is +20 / +20 ms (+15 / +12
+before the per-lead T end of issue 16). The calibrated
 interval thresholds follow one rule, computed by ``python bench/findings_ptbxl.py --calibrate`` on folds 1–8 only:
 
 * a diagnostic cut-off beyond the normal range (BBB QRS, pre-excitation QRS) is the guideline value plus the
@@ -84,6 +99,12 @@ CODES: dict[str, Code] = {
         Code("SBRAD", "sinus bradycardia", True, "SBRAD"),
         Code("STACH", "sinus tachycardia", True, "STACH"),
         Code("AFIB", "atrial fibrillation", True, "AFIB"),
+        Code("AFLT", "atrial flutter", True, "AFLT"),
+        Code("AT", "atrial tachycardia", True, "SVTAC"),
+        Code("PVC", "premature ventricular complexes", True, "PVC"),
+        Code("BIGU", "ventricular bigeminy", True, "BIGU"),
+        Code("TRIGU", "ventricular trigeminy", True, "TRIGU"),
+        Code("PAC", "premature atrial complexes", True, "PAC"),
         Code("1AVB", "first-degree AV block", True, "1AVB"),
         Code("WPW", "ventricular pre-excitation", True, "WPW"),
         Code("CRBBB", "complete right bundle branch block", True, "CRBBB"),
@@ -129,6 +150,10 @@ class Criteria:
     rbbb_v1_r_peak_ms: float = 50.0
     lbbb_v56_r_peak_ms: float = 60.0
     broad_s_ms: float = 40.0
+    flutter_concentration: float = 0.6
+    at_rate_bpm: float = 100.0
+    at_no_p_rate_bpm: float = 150.0
+    delta_ratio_max: float = 0.04
 
     def qtc_long_ms(self, sex: str | None) -> float:
         """Long-QTc limit for ``sex`` ("M", "F"; the women's, higher, limit when unknown)."""
@@ -147,9 +172,11 @@ CALIBRATED = replace(
     qrs_wide_ms=150.0,  # 110 + Δ(+39), NORM p98 149
     qrs_bbb_ms=160.0,  # 120 + Δ(+39)
     qrs_preexcited_ms=150.0,  # 110 + Δ(+39)
-    qtc_short_ms=395.0,  # 390 + Δ(+14) > NORM p2 (393)
-    qtc_long_male_ms=465.0,  # 450 + Δ(+15) < men's NORM p98 (462 → 465)
-    qtc_long_female_ms=480.0,  # 460 + Δ(+12) < women's NORM p98 (478 → 480)
+    qtc_short_ms=400.0,  # 390 + Δ(+20) > NORM p2 (398)
+    qtc_long_male_ms=475.0,  # 450 + Δ(+20) < men's NORM p98 (473 → 475)
+    qtc_long_female_ms=495.0,  # 460 + Δ(+20) < women's NORM p98 (496 → 495)
+    delta_ratio_max=0.04,  # NORM 2nd percentile of the initial QRS slope ratio
+    flutter_concentration=0.6,  # 2 of 352 records of folds 1–8 above it without sinus P; LUDB flutter 0.64, 0.78
 )
 """The default: the criteria for :func:`analyze.measure`'s convention (see "Calibration" in the module docstring)."""
 

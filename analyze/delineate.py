@@ -23,16 +23,17 @@ All positions are sample indices into :attr:`analyze.beats.MedianBeats.waves`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 from scipy.signal import find_peaks
 
 from analyze.beats import MedianBeats
+from analyze.tend import combine, lead_spread_ms, lead_t_ends
 from ecg.record import LEADS
 
 Method = Literal["spatial", "dwt", "cwt", "peak", "prominence"]
-METHODS: tuple[str, ...] = ("spatial", "dwt", "cwt", "peak", "prominence")
+METHODS: tuple[str, ...] = get_args(Method)
 
 INDEPENDENT_LEADS = tuple(LEADS.index(name) for name in ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6"))
 """The eight linearly independent leads; III, aVR, aVL and aVF are combinations of I and II."""
@@ -77,6 +78,9 @@ class Fiducials:
     t_peak: int | None = None
     t_off: int | None = None
     missing: dict[str, str] = field(default_factory=dict)
+    quality: dict[str, float] = field(default_factory=dict)
+    """Diagnostics the confidence rests on: ``t_leads`` (leads with a usable T wave), ``t_spread_ms`` (IQR of the
+    per-lead T ends), ``t_methods_ms`` (per-lead T end − spatial T end), ``p_height_mv`` (P wave above its floor)."""
 
 
 def delineate(median: MedianBeats, rr_s: float, *, method: Method = "spatial") -> Fiducials:
@@ -127,7 +131,7 @@ def enforce_order(fid: Fiducials, fs: float) -> Fiducials:
                 drop(name if name.startswith(("p", "t")) else later, f"out of order with {later}")
     if values["p_on"] is not None and values["qrs_on"] is not None and values["qrs_on"] - values["p_on"] < 0.05 * fs:
         drop("p_on", "P onset too close to QRS onset")
-    return Fiducials(**values, missing=missing)
+    return Fiducials(**values, missing=missing, quality=dict(fid.quality))
 
 
 # --- the spatial method ---------------------------------------------------------------------------------------
@@ -160,13 +164,24 @@ def _spatial_impl(median: MedianBeats, rr_s: float) -> Fiducials:
     if qrs_off is None:
         missing["qrs_off"] = "QRS end not found"
 
+    quality: dict[str, float] = {}
     t_peak, t_off = _t_wave(median, qrs_off, rr_s)
+    if qrs_on is not None and qrs_off is not None:  # per-lead T ends, combined robustly, replace the spatial one
+        ends = lead_t_ends(median, qrs_on, qrs_off, rr_s)
+        quality["t_leads"] = float(ends.reliable.sum())
+        combined = combine(ends)
+        if combined is not None:
+            quality["t_spread_ms"] = lead_spread_ms(ends, fs) or 0.0
+            if t_off is not None:
+                quality["t_methods_ms"] = (combined - t_off) * 1000.0 / fs
+            t_off = combined
+            t_peak = int(np.nanmedian(ends.t_peak))  # the same leads' T peaks, before their combined end
     if t_off is None:
         missing["t_off"] = "T wave end not found"
-    p_on, p_peak = (None, None) if qrs_on is None else _p_wave(median, qrs_on, t_off, rr_s)
+    p_on, p_peak = (None, None) if qrs_on is None else _p_wave(median, qrs_on, t_off, rr_s, quality)
     if p_on is None:
         missing["p_on"] = "no P wave found" if qrs_on is not None else "QRS onset not found"
-    return Fiducials(p_on, p_peak, None, qrs_on, qrs_off, t_peak, t_off, missing)
+    return Fiducials(p_on, p_peak, None, qrs_on, qrs_off, t_peak, t_off, missing, quality)
 
 
 def _t_wave(median: MedianBeats, qrs_off: int | None, rr_s: float) -> tuple[int | None, int | None]:
@@ -175,7 +190,8 @@ def _t_wave(median: MedianBeats, qrs_off: int | None, rr_s: float) -> tuple[int 
     ms = lambda seconds: int(round(seconds * fs))  # noqa: E731
     start = (qrs_off if qrs_off is not None else r + ms(0.06)) + ms(0.06)
     stop = min(median.waves.shape[1] - ms(0.05), r + ms(min(T_PEAK_LIMIT_S, T_PEAK_LIMIT_RR * rr_s)))
-    end_limit = min(median.waves.shape[1] - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)))
+    end_limit = min(median.waves.shape[1] - 1, r + ms(min(T_END_LIMIT_S, T_END_LIMIT_RR * rr_s)),
+                    median.supported_until(r))
     leads = _leads_covering(median, r - ms(0.05), end_limit)
     if not leads or stop - start < ms(0.05) or end_limit <= stop:
         return None, None
@@ -191,7 +207,9 @@ def _t_wave(median: MedianBeats, qrs_off: int | None, rr_s: float) -> tuple[int 
     return t_peak, t_off
 
 
-def _p_wave(median: MedianBeats, qrs_on: int, t_off: int | None, rr_s: float) -> tuple[int | None, int | None]:
+def _p_wave(
+    median: MedianBeats, qrs_on: int, t_off: int | None, rr_s: float, quality: dict[str, float] | None = None
+) -> tuple[int | None, int | None]:
     """P peak (highest interior maximum of the RMS amplitude before the QRS) and P onset (RMS leaves its pre-P level).
 
     The search starts after the previous beat's T wave (this beat's T end minus one RR) and at most
@@ -216,6 +234,8 @@ def _p_wave(median: MedianBeats, qrs_on: int, t_off: int | None, rr_s: float) ->
     p_peak = int(maxima[np.argmax(rms[maxima])])
     lo = max(start - ms(0.02), p_peak - ms(0.15))
     floor = float(np.min(rms[lo : p_peak + 1]))
+    if quality is not None:
+        quality["p_height_mv"] = float(rms[p_peak] - floor)
     if rms[p_peak] - floor < P_MIN_AMPLITUDE_MV:
         return None, None
     threshold = floor + P_ONSET_FRACTION * (rms[p_peak] - floor)

@@ -10,28 +10,14 @@ it depends on was measured and nothing abnormal fired apart from a sinus rate st
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 from analyze import codes as C
+from analyze.arrhythmia import atrial_flutter, atrial_tachycardia, premature_beats
 from analyze.measure import Measurements
+from analyze.sinus import sinus_p
+from analyze.statement import Evidence, Finding
 
-Evidence = dict[str, float | bool | str | None]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One statement: its code (:data:`analyze.codes.CODES`), a sentence, and the values that fired it."""
-
-    code: str
-    statement: str
-    evidence: Evidence = field(default_factory=dict)
-
-    @property
-    def abnormal(self) -> bool:
-        return C.CODES[self.code].abnormal
-
-    def to_dict(self) -> dict[str, object]:
-        return {"code": self.code, "statement": self.statement, "evidence": dict(self.evidence)}
+__all__ = ["Evidence", "Finding", "findings"]
 
 
 def findings(
@@ -66,7 +52,15 @@ def findings(
         found = rule(m, criteria)
         if found is not None:
             out.append(found)
+    flutter = atrial_flutter(m, criteria)
+    if flutter is not None:  # flutter waves locked to the QRS can pass for sinus P waves: the flutter wins
+        out = [f for f in out if f.code not in _SINUS | {"1AVB", "WPW"}] + [flutter]
     codes = {f.code for f in out}
+    tachycardia = atrial_tachycardia(m, criteria, codes)
+    if tachycardia is not None:
+        out.append(tachycardia)
+        codes.add(tachycardia.code)
+    out += premature_beats(m, criteria, codes)
     ivcd = _ivcd(m, criteria, codes)
     if ivcd:
         out.append(ivcd)
@@ -76,10 +70,13 @@ def findings(
             out.append(qt)
     if _is_normal(m, out):
         rate = next(f for f in out if f.code in _SINUS)
-        text = "Normal ECG: sinus rhythm, normal intervals, axis and voltage."
+        values = (f"PR {m.pr_ms:.0f} ms, QRS {m.qrs_ms:.0f} ms, QTc {m.qtc_fridericia_ms:.0f} ms, "
+                  f"QRS axis {m.qrs_axis_deg:.0f}°")
+        text = f"Normal ECG: sinus rhythm, normal intervals, axis and voltage ({values})."
         if rate.code != "SR":
             pace = "slow" if rate.code == "SBRAD" else "fast"
-            text = f"Otherwise normal ECG: normal intervals, axis and voltage; only the sinus rate is {pace}."
+            text = (f"Otherwise normal ECG: normal intervals, axis and voltage ({values}); only the sinus rate is "
+                    f"{pace}.")
         out.insert(0, Finding("NORM", text,
                               {k: getattr(m, k) for k in ("heart_rate_bpm", "pr_ms", "qrs_ms", "qtc_fridericia_ms",
                                                           "qrs_axis_deg")}))
@@ -88,11 +85,7 @@ def findings(
 
 
 # --- rhythm ---------------------------------------------------------------------------------------------------
-def _sinus_p(m: Measurements, c: C.Criteria) -> bool:
-    """P waves consistent from beat to beat and (when measurable) a sinus P axis."""
-    if not m.p_wave_present or m.p_wave_consistency is None or m.p_wave_consistency < c.p_consistent:
-        return False
-    return m.p_axis_deg is None or c.p_axis_min_deg <= m.p_axis_deg <= c.p_axis_max_deg
+_sinus_p = sinus_p
 
 
 def _sinus_rhythm(m: Measurements, c: C.Criteria) -> Finding | None:
@@ -102,10 +95,16 @@ def _sinus_rhythm(m: Measurements, c: C.Criteria) -> Finding | None:
     evidence: Evidence = {"heart_rate_bpm": rate, "p_wave_consistency": m.p_wave_consistency,
                           "p_axis_deg": m.p_axis_deg}
     if rate < c.brady_bpm:
-        return Finding("SBRAD", f"Sinus bradycardia, {rate:.0f} /min.", evidence)
+        return Finding("SBRAD", f"Sinus bradycardia, {rate:.0f} /min{_p_words(m)}.", evidence)
     if rate > c.tachy_bpm:
-        return Finding("STACH", f"Sinus tachycardia, {rate:.0f} /min.", evidence)
-    return Finding("SR", f"Sinus rhythm, {rate:.0f} /min.", evidence)
+        return Finding("STACH", f"Sinus tachycardia, {rate:.0f} /min{_p_words(m)}.", evidence)
+    return Finding("SR", f"Sinus rhythm, {rate:.0f} /min{_p_words(m)}.", evidence)
+
+
+def _p_words(m: Measurements) -> str:
+    """"; the same P wave before every QRS, P axis 55°" (what makes the rhythm sinus)."""
+    axis = f", P axis {m.p_axis_deg:.0f}°" if m.p_axis_deg is not None else ""
+    return f"; the same P wave before every QRS (consistency {m.p_wave_consistency:.2f}){axis}"
 
 
 def _afib(m: Measurements, c: C.Criteria) -> Finding | None:
@@ -113,7 +112,11 @@ def _afib(m: Measurements, c: C.Criteria) -> Finding | None:
     coarse fibrillatory waves can line up by chance with a few QRS complexes, but not as an upright P in II)."""
     if m.rr_irregularity is None or m.rr_irregularity < c.irregular_rr or _sinus_p(m, c):
         return None
-    return Finding("AFIB", "Atrial fibrillation: irregularly irregular RR without consistent P waves.",
+    p_words = ("no P wave found" if not m.p_wave_present else
+               f"no consistent P wave (consistency {m.p_wave_consistency or 0:.2f})")
+    return Finding("AFIB", f"Atrial fibrillation: irregularly irregular RR (successive differences "
+                   f"{100 * m.rr_irregularity:.0f} % of the RR), {p_words}, ventricular rate "
+                   f"{m.heart_rate_bpm or 0:.0f} /min.",
                    {"rr_irregularity": m.rr_irregularity, "p_wave_present": m.p_wave_present,
                     "p_wave_consistency": m.p_wave_consistency, "heart_rate_bpm": m.heart_rate_bpm})
 
@@ -122,17 +125,27 @@ def _afib(m: Measurements, c: C.Criteria) -> Finding | None:
 def _first_degree_block(m: Measurements, c: C.Criteria) -> Finding | None:
     if m.pr_ms is None or m.pr_ms <= c.pr_long_ms or not _sinus_p(m, c):
         return None
-    return Finding("1AVB", f"First-degree AV block: PR {m.pr_ms:.0f} ms (> {c.pr_long_ms:.0f} ms).",
+    return Finding("1AVB", f"First-degree AV block: PR {m.pr_ms:.0f} ms (> {c.pr_long_ms:.0f} ms) with the same P "
+                   "wave before every QRS.",
                    {"pr_ms": m.pr_ms})
 
 
 def _preexcitation(m: Measurements, c: C.Criteria) -> Finding | None:
     if m.pr_ms is None or m.qrs_ms is None or not m.p_wave_present:
         return None
-    if m.pr_ms < c.pr_short_ms and m.qrs_ms >= c.qrs_preexcited_ms:
-        statement = f"Ventricular pre-excitation: short PR {m.pr_ms:.0f} ms with wide QRS {m.qrs_ms:.0f} ms."
-        return Finding("WPW", statement, {"pr_ms": m.pr_ms, "qrs_ms": m.qrs_ms})
-    return None
+    if m.pr_ms >= c.pr_short_ms:
+        return None
+    wide = m.qrs_ms >= c.qrs_preexcited_ms
+    delta = m.delta_ratio is not None and m.delta_ratio <= c.delta_ratio_max
+    if not (wide or delta):
+        return None
+    words = [f"short PR {m.pr_ms:.0f} ms"]
+    if delta:
+        words.append(f"slurred QRS upstroke (delta wave: the first 30 ms at {100 * m.delta_ratio:.0f} % of the "
+                     "peak QRS slope)")
+    words.append(f"{'wide ' if wide else ''}QRS {m.qrs_ms:.0f} ms")
+    return Finding("WPW", "Ventricular pre-excitation: " + "; ".join(words) + ".",
+                   {"pr_ms": m.pr_ms, "qrs_ms": m.qrs_ms, "delta_ratio": m.delta_ratio})
 
 
 def _rbbb(m: Measurements, c: C.Criteria) -> Finding | None:
@@ -146,8 +159,9 @@ def _rbbb(m: Measurements, c: C.Criteria) -> Finding | None:
     broad_s = [n for n in ("I", "V6") if (x := m.lead(n)) is not None and x.s_mv < 0
                and (x.s_duration_ms >= c.broad_s_ms or abs(x.s_mv) > x.r_mv)]
     if (r_prime or late_r_v1) and broad_s:
-        return Finding("CRBBB", f"Complete right bundle branch block: QRS {m.qrs_ms:.0f} ms, "
-                       f"{'RSR′ in V1/V2' if r_prime else 'late R in V1'}, broad S in {' and '.join(broad_s)}.",
+        pattern = "RSR′ in V1/V2" if r_prime else f"late R in V1 (R-peak time {v1.r_peak_time_ms:.0f} ms)"
+        return Finding("CRBBB", f"Complete right bundle branch block: QRS {m.qrs_ms:.0f} ms; {pattern}; broad S "
+                       f"in {' and '.join(broad_s)}.",
                        {"qrs_ms": m.qrs_ms, "rsr_prime_v1_v2": r_prime, "v1_r_peak_time_ms":
                         v1.r_peak_time_ms if v1 else None, "broad_s_leads": ",".join(broad_s)})
     return None
@@ -165,8 +179,9 @@ def _lbbb(m: Measurements, c: C.Criteria) -> Finding | None:
     times = [x.r_peak_time_ms for n in ("V5", "V6") if (x := m.lead(n)) is not None and x.r_peak_time_ms is not None]
     if not times or max(times) <= c.lbbb_v56_r_peak_ms:
         return None
-    return Finding("CLBBB", f"Complete left bundle branch block: QRS {m.qrs_ms:.0f} ms, V1 mainly negative, "
-                   f"no lateral Q, R peak time {max(times):.0f} ms in V5/V6.",
+    return Finding("CLBBB", f"Complete left bundle branch block: QRS {m.qrs_ms:.0f} ms; V1 mainly negative "
+                   f"({min(v1.q_mv, v1.s_mv):.2f} mV); no Q wave in I, V5, V6; R-peak time {max(times):.0f} ms "
+                   "in V5/V6.",
                    {"qrs_ms": m.qrs_ms, "v1_r_mv": v1.r_mv, "v1_negative_mv": min(v1.q_mv, v1.s_mv),
                     "v5_v6_r_peak_time_ms": max(times)})
 
@@ -174,7 +189,8 @@ def _lbbb(m: Measurements, c: C.Criteria) -> Finding | None:
 def _ivcd(m: Measurements, c: C.Criteria, fired: set[str]) -> Finding | None:
     if m.qrs_ms is None or m.qrs_ms <= c.qrs_wide_ms or fired & {"CRBBB", "CLBBB", "WPW"}:
         return None
-    return Finding("IVCD", f"Nonspecific intraventricular conduction delay: QRS {m.qrs_ms:.0f} ms.",
+    return Finding("IVCD", f"Nonspecific intraventricular conduction delay: QRS {m.qrs_ms:.0f} ms (> "
+                   f"{c.qrs_wide_ms:.0f} ms) without a bundle branch block or pre-excitation pattern.",
                    {"qrs_ms": m.qrs_ms})
 
 
@@ -197,10 +213,12 @@ def _qt(m: Measurements, c: C.Criteria, sex: str | None) -> Finding | None:
     if excess:
         evidence["qrs_adjusted_qtc_ms"] = round(adjusted, 1)
     if adjusted >= limit:
-        return Finding("LQT", f"Long QTc (Fridericia): {qtc:.0f} ms{note} (≥ {limit:.0f} ms"
+        return Finding("LQT", f"Long QTc (Fridericia): {qtc:.0f} ms (QT {m.qt_ms:.0f} ms at RR "
+                       f"{1000 * (m.qt_ms / qtc) ** 3:.0f} ms){note} (≥ {limit:.0f} ms"
                        f"{' for ' + _SEX[sex] if sex else ''}).", {**evidence, "limit_ms": limit})
     if qtc <= c.qtc_short_ms:
-        return Finding("SQT", f"Short QTc (Fridericia): {qtc:.0f} ms (≤ {c.qtc_short_ms:.0f} ms).",
+        return Finding("SQT", f"Short QTc (Fridericia): {qtc:.0f} ms (QT {m.qt_ms:.0f} ms; ≤ "
+                       f"{c.qtc_short_ms:.0f} ms).",
                        {**evidence, "limit_ms": c.qtc_short_ms})
     return None
 
@@ -228,7 +246,9 @@ def _low_voltage(m: Measurements, c: C.Criteria) -> Finding | None:
         return None
     where = " and ".join(name for name, key in (("limb", "max_limb_qrs_mv"), ("precordial", "max_precordial_qrs_mv"))
                          if key in evidence)
-    return Finding("LVOLT", f"Low QRS voltage in the {where} leads.", evidence)
+    largest = "; ".join(f"largest {name} QRS {evidence[key]:.2f} mV" for name, key in
+                        (("limb", "max_limb_qrs_mv"), ("precordial", "max_precordial_qrs_mv")) if key in evidence)
+    return Finding("LVOLT", f"Low QRS voltage in the {where} leads: {largest}.", evidence)
 
 
 def _is_normal(m: Measurements, found: list[Finding]) -> bool:

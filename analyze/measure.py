@@ -3,7 +3,9 @@
 Pipeline (as clinical measurement programs do it; AHA/ACC/HRS 2007, Kligfield et al., Circulation 115:1306):
 NeuroKit2 cleaning of every lead → R peaks by consensus of the long leads → median beat per lead over the dominant
 beats → global fiducials on the median beats (:mod:`analyze.delineate`) → intervals, axes and amplitudes.
-QTc by Bazett (QT/√RR) and Fridericia (QT/∛RR), RR in seconds.
+QTc by Bazett (QT/√RR) and Fridericia (QT/∛RR), RR in seconds: the underlying cycle (median over beats of the
+mean of the two RR intervals around each beat), which is the median RR in a regular rhythm and the sinus cycle
+in a bigeminy.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from analyze.atrial import atrial_activity
 from analyze.axis import frontal_axis, net_areas
 from analyze.beats import Beats, MedianBeats, clean_signals, detect_beats, median_beats, rhythm_leads
+from analyze.confidence import confidences
 from analyze.delineate import Fiducials, Method, delineate
+from analyze.ectopy import BeatFeatures, beat_features
 from analyze.errors import TooFewBeatsError
-from analyze.morphology import LeadMorphology, lead_morphology
+from analyze.morphology import LeadMorphology, delta_ratio, lead_morphology
 from analyze.rhythm import p_wave_consistency
 from ecg.record import LEADS, EcgRecord
 
@@ -43,7 +48,9 @@ class Measurements:
 
     Intervals in ms, rate in beats per minute, axes in degrees (frontal plane, −180…180). ``leads`` holds the
     per-lead amplitudes of the median beats; ``r_peaks`` the QRS fiducials (sample indices at ``fs``).
-    ``confidence`` is 0–1 per headline measurement: a heuristic of how many beats and leads it rests on.
+    ``confidence`` is 0–1 per headline measurement (:mod:`analyze.confidence`): low where the value may be grossly
+    wrong (few beats or leads, leads disagreeing on the T end, a barely visible P wave, a value failing a
+    physiological check).
     """
 
     heart_rate_bpm: float | None = None
@@ -63,6 +70,16 @@ class Measurements:
     p_wave_consistency: float | None = None
     """Median correlation of each beat's P-wave window with their median (about 1 for sinus rhythm)."""
     leads: dict[str, LeadMorphology] = field(default_factory=dict)
+    beats: tuple[BeatFeatures, ...] = ()
+    """Per-beat timing and QRS shape (:mod:`analyze.ectopy`), for the premature-beat statements."""
+    cycle_ms: float | None = None
+    """Underlying cycle: median over beats of the mean of the RR intervals around each beat (ms)."""
+    atrial_rate_bpm: float | None = None
+    """Dominant rate of the atrial activity between the QRS complexes, 210–390 /min (:mod:`analyze.atrial`)."""
+    atrial_concentration: float | None = None
+    """Share of the QRS-blanked 2–12 Hz power at that rate (flutter waves > 0.3; sinus rhythm about 0.1)."""
+    delta_ratio: float | None = None
+    """Mean spatial velocity of the first 30 ms of the QRS over its peak (a slurred delta-wave onset is low)."""
     r_peaks: tuple[int, ...] = ()
     beat_count: int = 0
     dominant_beat_count: int = 0
@@ -89,6 +106,11 @@ class Measurements:
         out["rhythm_leads"] = list(self.rhythm_leads)
         out["method"] = self.method
         out["leads"] = {name: m.to_dict() for name, m in self.leads.items()}
+        out["beats"] = [b.to_dict() for b in self.beats]
+        out["cycle_ms"] = _round(self.cycle_ms)
+        out["atrial_rate_bpm"] = _round(self.atrial_rate_bpm)
+        out["atrial_concentration"] = _round(self.atrial_concentration, 3)
+        out["delta_ratio"] = _round(self.delta_ratio, 3)
         out["confidence"] = {k: round(v, 2) for k, v in self.confidence.items()}
         out["missing"] = dict(self.missing)
         return out
@@ -100,6 +122,7 @@ class Measurements:
         kwargs = {k: v for k, v in data.items() if k in names}
         kwargs["leads"] = {n: LeadMorphology(**m) for n, m in data.get("leads", {}).items()}
         kwargs["r_peaks"] = tuple(data.get("r_peaks", ()))
+        kwargs["beats"] = tuple(BeatFeatures(**b) for b in data.get("beats", ()))
         kwargs["rhythm_leads"] = tuple(data.get("rhythm_leads", ()))
         return cls(**kwargs)
 
@@ -169,7 +192,8 @@ def _assemble(
     if fid.qrs_on is not None and fid.t_off is not None:
         qt_s = (fid.t_off - fid.qrs_on) / fs
         values["qt_ms"] = qt_s * 1000
-        rr_s = float(np.median(rr))
+        # the underlying cycle, not the median RR: in bigeminy the median RR is a coupling interval or a pause
+        rr_s = float(np.median((rr[:-1] + rr[1:]) / 2)) if len(rr) >= 2 else float(rr[0])
         values["qtc_bazett_ms"] = qt_s / np.sqrt(rr_s) * 1000
         values["qtc_fridericia_ms"] = qt_s / np.cbrt(rr_s) * 1000
     else:
@@ -196,19 +220,30 @@ def _assemble(
     if fid.qrs_on is not None and fid.qrs_off is not None:
         leads = lead_morphology(full_band, fid.qrs_on, fid.qrs_off, p_span, t_span)
     consistency = p_wave_consistency(clean, beats, median, fid) if fid.p_peak is not None else None
+    p_window = None
+    if fid.p_peak is not None and fid.qrs_on is not None:
+        p_window = (fid.p_peak - int(0.06 * fs) - median.r_index, fid.qrs_on - int(0.02 * fs) - median.r_index)
+    per_beat, cycle = beat_features(clean, beats, median, p_window)
+    atrial_rate, concentration = atrial_activity(clean, beats.r_peaks, fs)
+    delta = delta_ratio(median, fid.qrs_on, fid.qrs_off) if fid.qrs_on is not None and fid.qrs_off else None
     return Measurements(
         **{k: _round(v) for k, v in values.items()},
         rr_irregularity=irregularity,
         p_wave_present=fid.p_on is not None,
         p_wave_consistency=consistency,
         leads=leads,
+        beats=per_beat,
+        cycle_ms=None if cycle is None else cycle * 1000,
+        atrial_rate_bpm=atrial_rate,
+        atrial_concentration=concentration,
+        delta_ratio=delta,
         r_peaks=tuple(int(r) for r in beats.r_peaks),
         beat_count=len(beats.r_peaks),
         dominant_beat_count=int(beats.dominant.sum()),
         fs=fs,
         rhythm_leads=beats.rhythm_leads,
         method=method,
-        confidence=_confidence(values, beats, median),
+        confidence=confidences(values, beats, median, fid, float(np.median(rr)), consistency),
         missing=missing,
     )
 
@@ -273,26 +308,6 @@ def _pr_levels(median: MedianBeats, qrs_on: int | None) -> np.ndarray:
     out = np.full(len(LEADS), np.nan)
     ok = np.isfinite(seg).all(axis=1)
     out[ok] = seg[ok].mean(axis=1)
-    return out
-
-
-def _confidence(values: dict[str, float | None], beats: Beats, median: MedianBeats) -> dict[str, float]:
-    """0–1 heuristic: share of the wanted beats (8 for intervals, 10 for rhythm) times share of the 12 leads."""
-    n_dominant = int(beats.dominant.sum())
-    rhythm = min(1.0, (len(beats.r_peaks) - 1) / 10)
-    beat_share = min(1.0, n_dominant / 8)
-    lead_share = float(np.mean(median.n_beats > 0))
-    limb_share = float(np.mean(median.n_beats[:6] > 0))
-    out = {}
-    for key, value in values.items():
-        if value is None:
-            out[key] = 0.0
-        elif key in ("heart_rate_bpm", "rr_mean_ms", "rr_sdnn_ms"):
-            out[key] = rhythm
-        elif key.endswith("axis_deg"):
-            out[key] = beat_share * limb_share
-        else:
-            out[key] = beat_share * lead_share
     return out
 
 

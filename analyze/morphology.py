@@ -138,3 +138,21 @@ def _largest(x: np.ndarray, span: tuple[int, int] | None) -> float | None:
     if not len(seg) or not np.isfinite(seg).all():
         return None
     return float(seg[np.argmax(np.abs(seg))])
+
+
+DELTA_S = 0.03
+"""Length (s) of the initial QRS part whose slope is compared with the QRS's peak slope."""
+
+
+def delta_ratio(median: MedianBeats, qrs_on: int, qrs_off: int) -> float | None:
+    """Mean spatial velocity (independent leads I, II, V1–V6) over the first :data:`DELTA_S` of the QRS divided by
+    its peak within the QRS. A delta wave (pre-excitation) starts the QRS with a slow slur: a low ratio."""
+    rows = [LEADS.index(n) for n in ("I", "II", "V1", "V2", "V3", "V4", "V5", "V6")]
+    rows = [i for i in rows if median.present(i, qrs_on, qrs_off + 1)]
+    if len(rows) < 2 or qrs_off <= qrs_on:
+        return None
+    velocity = np.sqrt(np.sum(np.gradient(median.waves[rows, qrs_on : qrs_off + 1], axis=1) ** 2, axis=0))
+    peak = float(velocity.max())
+    if peak <= 0:
+        return None
+    return float(velocity[: int(DELTA_S * median.fs)].mean() / peak)

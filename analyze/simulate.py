@@ -35,12 +35,17 @@ def _bump(t: np.ndarray, start: float, width: float) -> np.ndarray:
 def simulate_ecg(
     *, duration_s: float = 10.0, fs: float = 500.0, heart_rate_bpm: float = 60.0, pr_ms: float = 160.0,
     qrs_ms: float = 90.0, qt_ms: float = 400.0, p_ms: float = 100.0, noise_mv: float = 0.0, seed: int = 0,
-    rr_jitter: float = 0.0, p_waves: bool = True,
+    rr_jitter: float = 0.0, p_waves: bool = True, ventricular_premature: tuple[int, ...] = (),
+    atrial_premature: tuple[int, ...] = (), coupling: float = 0.65, flutter_bpm: float | None = None,
 ) -> EcgRecord:
     """A 12-lead record (mV) with the given rate and intervals (see the module docstring).
 
     ``rr_jitter`` is the relative spread of RR intervals (0 = perfectly regular; 0.2 with ``p_waves=False``
     imitates atrial fibrillation); ``noise_mv`` adds white noise of that standard deviation.
+    Beats numbered in ``ventricular_premature`` (0 = first) come at ``coupling`` × RR with a wide (160 ms) QRS of
+    another axis, a discordant T wave, no P wave and a full compensatory pause; beats in ``atrial_premature`` come
+    at ``coupling`` × RR with their P wave and the normal QRS, and the sinus node restarts from them.
+    ``flutter_bpm`` replaces the P waves with a sawtooth at that rate (0.4 mV peak-to-peak in II).
     """
     rng = np.random.default_rng(seed)
     n = int(round(duration_s * fs))
@@ -57,16 +62,30 @@ def simulate_ecg(
         "S": np.array([-0.30, -0.20, 0.60]),
         "T": np.array([0.25, 0.25, -0.10]),
     }
+    vectors["V"] = np.array([-1.2, -0.8, 1.4])  # ectopic ventricular depolarisation, another axis
+    vectors["VT"] = np.array([0.35, 0.3, -0.4])  # its discordant repolarisation
     shapes = {k: np.zeros(n) for k in vectors}
-    qrs_on = 0.45
+    qrs_on, beat = 0.45, 0
     while qrs_on + qt_ms / 1000 < duration_s:
-        if p_waves:
-            shapes["P"] += _bump(t, qrs_on - pr_ms / 1000, p_ms / 1000)
-        shapes["Q"] += _bump(t, qrs_on, q_w)
-        shapes["R"] += _bump(t, qrs_on + q_w, r_w)
-        shapes["S"] += _bump(t, qrs_on + q_w + r_w, s_w)
-        shapes["T"] += _bump(t, qrs_on + qrs_ms / 1000 + st, t_w)
-        qrs_on += rr * (1.0 + rr_jitter * rng.uniform(-1, 1))
+        step = rr * (1.0 + rr_jitter * rng.uniform(-1, 1))
+        if beat in ventricular_premature:
+            on = qrs_on - (1 - coupling) * rr
+            shapes["V"] += _bump(t, on, 0.10) - 0.4 * _bump(t, on + 0.09, 0.07)
+            shapes["VT"] += _bump(t, on + 0.16 + st, t_w + 0.04)
+            step = rr  # the sinus node is not reset: the next sinus beat comes on time (compensatory pause)
+        else:
+            if beat in atrial_premature:
+                qrs_on -= (1 - coupling) * rr  # early, and the sinus node restarts from here
+            if p_waves and flutter_bpm is None:
+                shapes["P"] += _bump(t, qrs_on - pr_ms / 1000, p_ms / 1000)
+            shapes["Q"] += _bump(t, qrs_on, q_w)
+            shapes["R"] += _bump(t, qrs_on + q_w, r_w)
+            shapes["S"] += _bump(t, qrs_on + q_w + r_w, s_w)
+            shapes["T"] += _bump(t, qrs_on + qrs_ms / 1000 + st, t_w)
+        qrs_on += step
+        beat += 1
+    if flutter_bpm is not None:
+        shapes["P"] = 2.5 * (((t * flutter_bpm / 60.0) % 1.0) - 0.5)  # sawtooth, heart vector of the P wave
     heart = sum(np.outer(vectors[k], shapes[k]) for k in vectors)  # (3, n)
     signals = _lead_matrix() @ heart
     if noise_mv:

@@ -5,9 +5,10 @@
 Start-up builds everything once (models load once per process, or once per Ray worker with
 ``ECGSCREEN_RAY_ADDRESS``); shutdown lets running jobs finish while queued ones wait in the store for the next start.
 
-A model file whose sha256 differs from the manifest stops start-up (``ModelIntegrityError``); with
-``ECGSCREEN_REQUIRE_MODELS=false`` the service starts without classifiers instead and ``/readyz`` answers 503 with
-the integrity message. Faults map to clear answers: disk full → 507, job database locked → 503 with ``Retry-After``.
+A model file whose sha256 differs from the manifest, or that onnxruntime cannot open, stops start-up
+(``ecg.errors.ModelError``); with ``ECGSCREEN_REQUIRE_MODELS=false`` the service starts without classifiers instead
+and ``/readyz`` answers 503 naming the broken model. Faults map to clear answers: a model fault → 503 with the reason
+(never 422, which means bad input), disk full → 507, job database locked → 503 with ``Retry-After``.
 """
 
 from __future__ import annotations
@@ -29,12 +30,11 @@ from api.core.security import KeyRing
 from api.deps import Services
 from api.jobs import PipelineLike
 from api.middleware import BodyLimitMiddleware, RequestContextMiddleware
-from api.routers import health, page, reports, stages
+from api.routers import corrections, health, page, reports, review, stages
 from api.runner import Executor, LocalExecutor, Runner, is_disk_full
 from api.store import Job, StoreBusyError, open_store
 from api.webhook import WebhookSender
-from classify.manifest import ModelIntegrityError
-from ecg.errors import EcgInputError
+from ecg.errors import EcgInputError, ModelError
 
 log = get_logger()
 MULTIPART_OVERHEAD = 256 * 1024
@@ -52,13 +52,15 @@ def _pipeline_or_refusal(
 ) -> PipelineLike:
     """Build the pipeline; on a corrupt model file raise, or (``require_models=false``) run without classifiers."""
     app.state.model_integrity_error = None
+    app.state.broken_models = {}
     try:
         return factory(settings)
-    except ModelIntegrityError as exc:
-        log.error("model integrity check failed", extra={"reason": str(exc)})
+    except ModelError as exc:
+        log.error("model check failed", extra={"reason": str(exc)})
         if settings.require_models:
             raise
         app.state.model_integrity_error = str(exc)
+        app.state.broken_models = {name: str(exc) for name in exc.names}
         from report.pipeline import Pipeline
 
         pipeline = Pipeline(settings.data_dir / "no-models", saliency=False, threads=settings.threads)
@@ -127,10 +129,12 @@ def create_app(
         "Reports are screening aids, unconfirmed until reviewed by a physician.",
         lifespan=lifespan,
     )
+    app.include_router(corrections.router)  # issue 19: before reports (its /{job_id}/{artifact} is a catch-all)
     app.include_router(reports.router)
     app.include_router(stages.router)
     app.include_router(health.router)
     app.include_router(page.router)
+    app.include_router(review.router)
     app.mount("/static", StaticFiles(directory=page.STATIC_DIR), name="static")
     _install_error_handlers(app)
     if settings.cors_origins:
@@ -158,6 +162,11 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(EcgInputError)
     async def _ecg_input(request: Request, exc: EcgInputError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=422)
+
+    @app.exception_handler(ModelError)
+    async def _model_fault(request: Request, exc: ModelError) -> JSONResponse:
+        log.error("model fault", extra={"path": request.url.path, "reason": str(exc)})
+        return JSONResponse({"detail": f"model unavailable: {exc}"}, status_code=503)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,7 +13,7 @@ from typing import Any
 
 from api.core.config import Settings
 from api.store import Job
-from ecg.errors import EcgInputError
+from ecg.errors import EcgInputError, ModelError
 
 
 class ReportActor:
@@ -50,10 +50,12 @@ def connect(address: str) -> Any:
 
 
 def unwrap_task_error(exc: BaseException) -> BaseException:
-    """A user error raised in a Ray task comes back wrapped; give the original `EcgInputError` back."""
+    """A user error or model fault raised in a Ray task comes back wrapped; give the original error class back."""
     cause = getattr(exc, "cause", None)
     if isinstance(cause, EcgInputError):
         return EcgInputError(str(cause))
+    if isinstance(cause, ModelError):
+        return ModelError(str(cause), getattr(cause, "names", ()))
     return exc
 
 

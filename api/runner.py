@@ -34,7 +34,7 @@ from api.core.logging import get_logger
 from api.core.metrics import Metrics
 from api.jobs import PipelineLike, patient_from_dict, produce_report
 from api.store import Job, JobStore, StoreBusyError
-from ecg.errors import EcgInputError
+from ecg.errors import EcgInputError, ModelError
 
 log = get_logger()
 HOUSEKEEPING_INTERVAL_S = 3600.0
@@ -279,6 +279,10 @@ class Runner:
         except EcgInputError as exc:
             shutil.rmtree(job_dir, ignore_errors=True)  # a refused input is not kept
             self._finish_failed(job, f"input refused: {exc}")
+            return
+        except ModelError as exc:  # the server's fault: the input is kept for a retry once the model is fixed
+            log.error("job failed: model unavailable", extra={"job_id": job.id, "reason": str(exc)})
+            self._finish_failed(job, f"model unavailable: {exc}")
             return
         except OSError as exc:
             if not is_disk_full(exc):

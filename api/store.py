@@ -44,6 +44,21 @@ CREATE TABLE IF NOT EXISTS jobs (
 )
 """
 _INDEX = "CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state)"
+_VERSION_COLUMNS = "id, version, state, created_utc, updated_utc, settings, correction, report"
+_VERSIONS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS report_versions (
+    id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    state TEXT NOT NULL,
+    created_utc TEXT NOT NULL,
+    updated_utc TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    correction TEXT NOT NULL,
+    report TEXT,
+    PRIMARY KEY (id, version)
+)
+"""
+"""Issue 19: versions 2, 3, … of a report made by reader corrections (version 1 is the job's own report)."""
 
 
 class StoreBusyError(RuntimeError):
@@ -83,6 +98,32 @@ class Job:
             id_, state, created, updated, input_name, kind, json.loads(patient), webhook, int(attempts), error,
             json.loads(report) if report else None,
         )
+
+
+@dataclass(frozen=True)
+class ReportVersion:
+    """A corrected version of a report (issue 19): ``running`` while it is made, then ``done``."""
+
+    id: str
+    version: int
+    state: Literal["running", "done"]
+    created_utc: str
+    updated_utc: str
+    settings: dict[str, Any]
+    """The reader's settings in force (``report.corrections.Hints.to_dict``)."""
+    correction: dict[str, Any]
+    """What changed, by whom, when, the note and the version corrected."""
+    report: dict[str, Any] | None = field(default=None, repr=False)
+
+    @classmethod
+    def _from_row(cls, row: tuple) -> ReportVersion:
+        id_, version, state, created, updated, settings, correction, report = row
+        return cls(id_, int(version), state, created, updated, json.loads(settings), json.loads(correction),
+                   json.loads(report) if report else None)
+
+
+class VersionConflictError(RuntimeError):
+    """Another correction already made (or is making) this version."""
 
 
 class JobStore(ABC):
@@ -128,6 +169,22 @@ class JobStore(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for implementations without resources
         """Release connections."""
+
+    # --- report versions (issue 19) -----------------------------------------------------------------------------
+    def begin_version(self, id: str, version: int, settings: dict[str, Any], correction: dict[str, Any]) -> None:
+        """Claim ``version`` of report ``id`` (state ``running``); `VersionConflictError` when it exists."""
+        raise NotImplementedError("this job store keeps no report versions")
+
+    def finish_version(self, id: str, version: int, report: dict[str, Any]) -> None:
+        raise NotImplementedError("this job store keeps no report versions")
+
+    def drop_version(self, id: str, version: int) -> None:
+        """Forget a version that could not be made."""
+        raise NotImplementedError("this job store keeps no report versions")
+
+    def versions(self, id: str) -> list[ReportVersion]:
+        """Versions 2, 3, … of report ``id``, oldest first (none: only the job's own report, version 1)."""
+        return []
 
 
 class _SqlJobStore(JobStore):
@@ -184,7 +241,41 @@ class _SqlJobStore(JobStore):
 
     def delete(self, id: str) -> bool:
         _, changed = self._execute(self._sql("DELETE FROM jobs WHERE id = ?"), (id,))
+        self._execute(self._sql("DELETE FROM report_versions WHERE id = ?"), (id,))  # issue 19: its versions too
         return changed > 0
+
+    # --- report versions (issue 19) -----------------------------------------------------------------------------
+    def begin_version(self, id: str, version: int, settings: dict[str, Any], correction: dict[str, Any]) -> None:
+        now = _now()
+        try:
+            self._execute(
+                self._sql(f"INSERT INTO report_versions ({_VERSION_COLUMNS}) "
+                          "VALUES (?, ?, 'running', ?, ?, ?, ?, NULL)"),
+                (id, version, now, now, json.dumps(settings), json.dumps(correction)),
+            )
+        except Exception as exc:
+            if self._is_conflict(exc):
+                raise VersionConflictError(f"version {version} of this report exists already") from None
+            raise
+
+    def _is_conflict(self, exc: Exception) -> bool:
+        return isinstance(exc, sqlite3.IntegrityError)
+
+    def finish_version(self, id: str, version: int, report: dict[str, Any]) -> None:
+        self._execute(
+            self._sql("UPDATE report_versions SET state = 'done', report = ?, updated_utc = ? "
+                      "WHERE id = ? AND version = ?"),
+            (json.dumps(report), _now(), id, version),
+        )
+
+    def drop_version(self, id: str, version: int) -> None:
+        self._execute(self._sql("DELETE FROM report_versions WHERE id = ? AND version = ?"), (id, version))
+
+    def versions(self, id: str) -> list[ReportVersion]:
+        rows, _ = self._execute(
+            self._sql(f"SELECT {_VERSION_COLUMNS} FROM report_versions WHERE id = ? ORDER BY version"), (id,)
+        )
+        return [ReportVersion._from_row(r) for r in rows]
 
     def unfinished(self) -> list[Job]:
         rows, _ = self._execute(
@@ -222,6 +313,7 @@ class SqliteJobStore(_SqlJobStore):
         self._conn.execute("PRAGMA secure_delete=ON")  # erased rows (patient fields) are zeroed, not left in free pages
         self._conn.execute(_SCHEMA)
         self._conn.execute(_INDEX)
+        self._conn.execute(_VERSIONS_SCHEMA)
 
     def _execute(self, sql: str, params: tuple = ()) -> tuple[list[tuple], int]:
         with self._lock:
@@ -261,6 +353,10 @@ class PostgresJobStore(_SqlJobStore):
         self._conn = psycopg.connect(url, autocommit=True)
         self._execute(_SCHEMA)
         self._execute(_INDEX)
+        self._execute(_VERSIONS_SCHEMA)
+
+    def _is_conflict(self, exc: Exception) -> bool:
+        return isinstance(exc, self._psycopg.IntegrityError)
 
     def _execute(self, sql: str, params: tuple = ()) -> tuple[list[tuple], int]:
         with self._lock:

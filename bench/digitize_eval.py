@@ -12,7 +12,9 @@ groups d001–d012 as clean, d013–d024 as scan, d025–d036 as photo; otherwis
 reports how often the layout template was recognised. Printed per kind and method: mean and median record SNR (dB;
 PhysioNet/CinC 2024 definition, see ``digitize.metrics``), median per-lead Pearson r, the median seconds per image
 (end to end, including reading the file), the median time shift the score applied (ms; the time-origin error) and
-the failures. Several methods (``--method classical,unet``) are run on the same images and printed side by side.
+the failures; then the confidently-wrong images (mean SNR < 3 dB, quality ≥ 0.5) and leads (SNR < 0 dB,
+confidence ≥ 0.5) and a quality / confidence by SNR table (issue 15).
+Several methods (``--method classical,unet``) are run on the same images and printed side by side.
 """
 
 from __future__ import annotations
@@ -97,6 +99,10 @@ class Outcome:
     shifts_ms: list[float] = field(default_factory=list)
     template: str = ""
     error: str = ""
+    quality: float = 0.0
+    lead_snr: dict[str, float] = field(default_factory=dict)
+    lead_confidence: dict[str, float] = field(default_factory=dict)
+    lead_reasons: dict[str, str] = field(default_factory=dict)
 
 
 def run_method(method: str, pairs, args) -> dict[str, Outcome]:
@@ -119,6 +125,10 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
             seconds,
             [1000.0 * s.shift_s for s in scores.values() if s.coverage > 0],
             result.layout.template,
+            quality=result.quality,
+            lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
+            lead_confidence=dict(result.lead_confidence),
+            lead_reasons={k: str(v) for k, v in getattr(result, "lead_reasons", {}).items()},
         )
         outcomes[name] = outcome
         if args.overlays is not None:
@@ -165,6 +175,37 @@ def print_table(method: str, outcomes: dict[str, Outcome], groups: dict[str, lis
         print(line)
 
 
+CONFIDENT = 0.5
+"""Quality / lead confidence from which a result counts as claimed (issue 15)."""
+
+WRONG_IMAGE_DB, WRONG_LEAD_DB = 3.0, 0.0
+"""Mean SNR below which an image, and SNR below which a lead, counts as wrong (issue 15)."""
+
+
+def print_confidence(method: str, outcomes: dict[str, Outcome]) -> None:
+    """Confidently-wrong counts and quality / confidence against SNR (refusals count as honest)."""
+    done = {n: o for n, o in outcomes.items() if not o.error}
+    wrong_images = [n for n, o in done.items() if o.snr < WRONG_IMAGE_DB and o.quality >= CONFIDENT]
+    leads = [
+        (n, lead, snr, o.lead_confidence.get(lead, 0.0)) for n, o in done.items() for lead, snr in o.lead_snr.items()
+    ]
+    wrong_leads = [x for x in leads if x[2] < WRONG_LEAD_DB and x[3] >= CONFIDENT]
+    print(f"{method}: confidently wrong: images {len(wrong_images)} of {len(done)} (SNR < {WRONG_IMAGE_DB:g} dB, "
+          f"quality >= {CONFIDENT}); leads {len(wrong_leads)} of {len(leads)} (SNR < {WRONG_LEAD_DB:g} dB, "
+          f"confidence >= {CONFIDENT}); refused {len(outcomes) - len(done)}")
+    for n in wrong_images:
+        print(f"  confidently wrong image {n}: SNR {done[n].snr:.1f} dB, quality {done[n].quality:.2f}")
+    bins = [(-np.inf, 0.0), (0.0, 3.0), (3.0, 8.0), (8.0, 13.0), (13.0, np.inf)]
+    print(f"{'SNR bin (dB)':>14s} {'images':>6s} {'median quality':>14s} {'q>=0.5':>6s} {'leads':>6s} "
+          f"{'median conf':>11s} {'c>=0.5':>6s}")
+    for lo, hi in bins:
+        qs = [o.quality for o in done.values() if lo <= o.snr < hi]
+        cs = [c for _, _, snr, c in leads if lo <= snr < hi]
+        print(f"{f'[{lo:g}, {hi:g})':>14s} {len(qs):6d} {np.median(qs) if qs else float('nan'):14.2f} "
+              f"{sum(q >= CONFIDENT for q in qs):6d} {len(cs):6d} {np.median(cs) if cs else float('nan'):11.2f} "
+              f"{sum(c >= CONFIDENT for c in cs):6d}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("images", type=Path)
@@ -175,6 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--highpass", type=float, default=0.0, help="high-pass cut-off in Hz (0 = none, default)")
     parser.add_argument("--no-smooth", action="store_true", help="skip the Savitzky–Golay smoother")
     parser.add_argument("--limit", type=int, default=0, help="only the first N images")
+    parser.add_argument("--save", type=Path, default=None, help="write every outcome (JSON) here")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every record")
     args = parser.parse_args(argv)
 
@@ -191,6 +233,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"digitize_eval: images={len(pairs)} highpass={args.highpass or 'none'} smooth={not args.no_smooth}")
     for method in methods:
         print_table(method, results[method], groups, index if args.kinds == "synth" else {})
+    for method in methods:
+        print_confidence(method, results[method])
+    if args.save is not None:
+        import json
+
+        args.save.write_text(json.dumps({m: {n: o.__dict__ for n, o in r.items()} for m, r in results.items()}))
     for method in methods:
         for name, outcome in results[method].items():
             if outcome.error:

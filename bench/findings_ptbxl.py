@@ -14,8 +14,9 @@ Reference labels (Wagner et al., Sci Data 7:154, 2020)
     Records with a pacemaker (``PACE``) are excluded throughout: paced QRS complexes are not what the rules read.
 
 Mapping (our code ↔ PTB-XL)
-    NORM↔NORM, SR↔SR, SBRAD↔SBRAD, STACH↔STACH, AFIB↔AFIB (atrial-flutter records, AFLT, are not scored for AFIB:
-    flutter with variable block fires the rule legitimately), 1AVB↔1AVB or LPR (prolonged PR), WPW↔WPW,
+    PVC↔PVC, BIGU↔BIGU, TRIGU↔TRIGU, PAC↔PAC, AFLT↔AFLT, AT↔SVTAC or PSVT (rhythm / form statements: any key
+    counts), NORM↔NORM, SR↔SR, SBRAD↔SBRAD, STACH↔STACH, AFIB↔AFIB (atrial-flutter records, AFLT, are not scored
+    for AFIB: flutter with variable block fires the rule legitimately), 1AVB↔1AVB or LPR (prolonged PR), WPW↔WPW,
     CRBBB↔CRBBB, CLBBB↔CLBBB, IVCD↔IVCD, LQT↔LNGQT, LVOLT↔LVOLT. LAD and RAD have no SCP statement; they are
     scored against PTB-XL's ``heart_axis`` column where it is filled (LAD ↔ ``ALAD``, the German "überdrehter
     Linkstyp" < −30°; RAD ↔ ``RAD``/``ARAD``/``AXR``) — an indication only, that column being partly machine-made.
@@ -54,8 +55,8 @@ from ecg.io import read_record  # noqa: E402
 
 PTBXL = REPO / ".." / "shared" / "data" / "ptbxl"
 CACHE = REPO / "out" / "findings_ptbxl"
-MEASURING_CODE = ("axis.py", "beats.py", "delineate.py", "delineate_nk.py", "measure.py", "morphology.py",
-                  "rhythm.py")
+MEASURING_CODE = ("atrial.py", "axis.py", "beats.py", "confidence.py", "delineate.py", "delineate_nk.py",
+                  "ectopy.py", "measure.py", "morphology.py", "rhythm.py", "tend.py")
 """The modules whose source keys the measurement cache (a change in any of them re-measures)."""
 
 CALIBRATION_FOLDS, HELD_OUT_FOLDS = tuple(range(1, 9)), (9, 10)
@@ -64,7 +65,8 @@ MIN_DIAGNOSTIC_LIKELIHOOD = 50.0
 SCORED: dict[str, tuple[str, ...]] = {
     "NORM": ("NORM",), "SR": ("SR",), "SBRAD": ("SBRAD",), "STACH": ("STACH",), "AFIB": ("AFIB",),
     "1AVB": ("1AVB", "LPR"), "WPW": ("WPW",), "CRBBB": ("CRBBB",), "CLBBB": ("CLBBB",), "IVCD": ("IVCD",),
-    "LQT": ("LNGQT",), "LVOLT": ("LVOLT",),
+    "LQT": ("LNGQT",), "LVOLT": ("LVOLT",), "PVC": ("PVC",), "BIGU": ("BIGU",), "TRIGU": ("TRIGU",),
+    "PAC": ("PAC",), "AFLT": ("AFLT",), "AT": ("SVTAC", "PSVT"),
 }
 """Our code → the PTB-XL statements that make a record positive for it."""
 NOT_SCORED: dict[str, tuple[str, ...]] = {"AFIB": ("AFLT",)}

@@ -25,13 +25,13 @@ label       waveform rules (:mod:`analyze.codes`)   tiled classifier     fusion 
 ABNORMAL    any of :data:`WAVEFORM_ABNORMAL`        any abnormal class   ``label == "abnormal"``    ABNORMAL
                                                     fired, or NORM not
 AFIB        AFIB                                    AFIB                 —                          AFIB
-AFLT        —                                       AFLT                 —                          AFLT
-PVC         —                                       PVC                  —                          PVC
-PAC         —                                       PAC                  —                          PAC
+AFLT        AFLT                                    AFLT                 —                          AFLT
+PVC         PVC (BIGU, TRIGU)                       PVC                  —                          PVC
+PAC         PAC                                     PAC                  —                          PAC
 CLBBB       CLBBB  (authoritative)                  CLBBB                —                          CLBBB
 CRBBB       CRBBB  (authoritative)                  CRBBB                —                          CRBBB
 WPW         WPW    (authoritative)                  WPW                  —                          WPW
-AT          —                                       AT                   —                          AT
+AT          AT                                      AT                   —                          AT
 ==========  ======================================  ===================  =========================  ================
 
 Rate, axis and voltage statements (SBRAD, STACH, LAD, RAD, LVOLT) stay in the findings but do not make the waveform
@@ -54,11 +54,14 @@ if TYPE_CHECKING:
 
 SHARED_LABELS: tuple[str, ...] = ("ABNORMAL", "AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT")
 SOURCES: tuple[str, ...] = ("waveform", "tiled", "fusion", "waveform_model")
-WAVEFORM_LABELS: frozenset[str] = frozenset({"AFIB", "CLBBB", "CRBBB", "WPW"})
-"""Shared labels the waveform rules have a rule for."""
+WAVEFORM_LABELS: frozenset[str] = frozenset({"AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT"})
+"""Shared labels the waveform rules have a rule for (every shared label)."""
+WAVEFORM_CODES: dict[str, tuple[str, ...]] = {"PVC": ("PVC", "BIGU", "TRIGU")}
+"""Shared label → the waveform codes that state it, where that is more than the label's own code."""
 AUTHORITATIVE_WAVEFORM: frozenset[str] = frozenset({"CLBBB", "CRBBB", "WPW"})
 """Interval-defined labels on which the waveform analysis overrules the image classifiers."""
-WAVEFORM_ABNORMAL: frozenset[str] = frozenset({"AFIB", "1AVB", "WPW", "CRBBB", "CLBBB", "IVCD", "LQT", "SQT"})
+WAVEFORM_ABNORMAL: frozenset[str] = frozenset({"AFIB", "1AVB", "WPW", "CRBBB", "CLBBB", "IVCD", "LQT", "SQT", "AFLT",
+                                               "AT", "PVC", "BIGU", "TRIGU", "PAC"})
 """Waveform codes that make a record abnormal for the ABNORMAL label."""
 
 Status = Literal["agree", "disagree", "single source", "no source"]
@@ -143,9 +146,10 @@ def waveform_verdicts(found: Sequence[Finding] | None) -> SourceVerdicts:
     verdicts["ABNORMAL"] = bool(abnormal)
     evidence["ABNORMAL"] = {"codes": abnormal} if abnormal else {"codes": sorted(codes)}
     for label in WAVEFORM_LABELS:
-        verdicts[label] = label in codes
-        if label in codes:
-            evidence[label] = dict(codes[label].evidence)
+        stating = [codes[c] for c in WAVEFORM_CODES.get(label, (label,)) if c in codes]
+        verdicts[label] = bool(stating)
+        if stating:
+            evidence[label] = {k: v for f in stating for k, v in f.evidence.items()}
     return SourceVerdicts(verdicts, evidence)
 
 

@@ -11,12 +11,12 @@ same one. ``bench/classify_eval.py --preprocess`` overrides it to measure the ot
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
-PREPROCESS_METHODS = ("none", "rectify")
 PreprocessMethod = Literal["none", "rectify"]
+PREPROCESS_METHODS: tuple[str, ...] = get_args(PreprocessMethod)
 
 
 @dataclass(frozen=True)

@@ -5,35 +5,30 @@
 >>> result = classifier.classify("ecg.png")       # doctest: +SKIP
 >>> result.tiled.labels, result.fusion.label       # doctest: +SKIP
 
-Providers: CUDA only when onnxruntime offers it *and* an NVIDIA GPU is really present (a CUDA build of onnxruntime
-on a machine without a GPU would otherwise fail or fall back noisily); CPU otherwise. ``ECGSCREEN_DEVICE=cpu``
-forces the CPU.
+Sessions are opened by the one model loader, :func:`ecg.models.open_model` (sha256 check, provider policy, cache).
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
 from classify.fusion_inputs import beat_crops, boxes_from_canvas, detector_canvas, global_image
 from classify.labels import TILED_CLASSES
 from classify.manifest import (
-    DEFAULT_MODELS_DIR,
     MODEL_NAMES,
-    ModelEntry,
     ModelUnavailableError,
     missing_models_message,
     validated_classes,
-    verified_entry,
 )
 from classify.preprocess import PREPROCESS_METHODS, Prepared, prepare_image
 from classify.tiling import rgb_tiles
 from digitize.load import ImageSource, load_image
+from ecg.manifest import resolve_models_dir
+from ecg.models import LoadedModel, open_model
 
 
 @dataclass(frozen=True)
@@ -85,21 +80,6 @@ class ClassificationResult:
         return out
 
 
-def gpu_present() -> bool:
-    """True when an NVIDIA GPU is visible to this process (driver device nodes or /proc entry)."""
-    if os.environ.get("ECGSCREEN_DEVICE", "").lower() == "cpu":
-        return False
-    gpus = Path("/proc/driver/nvidia/gpus")
-    return (gpus.is_dir() and any(gpus.iterdir())) or Path("/dev/nvidia0").exists()
-
-
-def select_providers() -> list[str]:
-    """``["CUDAExecutionProvider", "CPUExecutionProvider"]`` when CUDA is offered and a GPU exists, else CPU only."""
-    if "CUDAExecutionProvider" in ort.get_available_providers() and gpu_present():
-        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
-    return ["CPUExecutionProvider"]
-
-
 def _to_float(pixels: np.ndarray) -> np.ndarray:
     return pixels.astype(np.float32) / 255.0
 
@@ -128,25 +108,19 @@ class Classifier:
     def __init__(
         self, models_dir: str | Path | None = None, *, threads: int | None = None, preprocess: str | None = None
     ) -> None:
-        self.models_dir = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
-        entries: dict[str, tuple[ModelEntry, Path]] = {}
+        self.models_dir = resolve_models_dir(models_dir)
+        loaded: dict[str, LoadedModel] = {}
         missing: list[str] = []
         for name in MODEL_NAMES:
             try:
-                entries[name] = verified_entry(self.models_dir, name)
+                loaded[name] = open_model(name, self.models_dir, threads=threads)
             except ModelUnavailableError as exc:
                 missing += exc.names
         if missing:
             raise ModelUnavailableError(missing_models_message(self.models_dir, missing), tuple(missing))
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.providers = select_providers()
-        self.entries = {name: entry for name, (entry, _) in entries.items()}
-        self.sessions = {
-            name: ort.InferenceSession(str(path), options, providers=self.providers)
-            for name, (_, path) in entries.items()
-        }
+        self.providers = list(loaded["tiled"].providers)
+        self.entries = {name: model.entry for name, model in loaded.items()}
+        self.sessions = {name: model.session for name, model in loaded.items()}
         tiled = self.entries["tiled"]
         if list(tiled.classes) != list(TILED_CLASSES):
             raise ModelUnavailableError(f"{tiled.file} has classes {tiled.classes}; expected {list(TILED_CLASSES)}")
@@ -227,7 +201,7 @@ _DEFAULT: dict[Path, Classifier] = {}
 
 def classify_image(source: ImageSource | np.ndarray, *, models_dir: str | Path | None = None) -> ClassificationResult:
     """Classify one image with a process-wide :class:`Classifier` (models loaded on first use)."""
-    key = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR).resolve()
+    key = resolve_models_dir(models_dir).resolve()
     if key not in _DEFAULT:
         _DEFAULT[key] = Classifier(key)
     return _DEFAULT[key].classify(source)

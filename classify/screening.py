@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from classify.manifest import DEFAULT_MODELS_DIR
-from ecg.manifest import verified_entry
+from ecg.manifest import resolve_models_dir, verified_entry
 
 MODEL_NAME = "screening"
 SCREENING_FEATURES: tuple[str, ...] = (
@@ -106,7 +104,7 @@ class ScreeningModel:
     def load(cls, models_dir: str | Path | None = None) -> ScreeningModel:
         """Open and verify ``screening.json`` (`ModelUnavailableError` when missing, `ModelIntegrityError` when
         its sha256 differs)."""
-        models_dir = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+        models_dir = resolve_models_dir(models_dir)
         message = f"model file {models_dir / 'screening.json'} is missing; fit with: {TRAIN_HINT}"
         entry, path = verified_entry(models_dir, MODEL_NAME, missing_message=message)
         return cls.from_document(json.loads(path.read_text(encoding="utf-8")), entry.version)

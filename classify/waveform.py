@@ -7,7 +7,7 @@ labels).
 >>> result = model.classify(record, measurements)   # doctest: +SKIP
 >>> result.probabilities["ABNORMAL"], result.labels  # doctest: +SKIP
 
-The model is opened through the same manifest check as the image classifiers (:func:`ecg.manifest.verified_entry`);
+The model is opened by the one model loader (:func:`ecg.models.open_model`: sha256 check, provider policy, cache);
 its entry names the feature version and order it was trained with, and a mismatch refuses to load rather than
 silently feeding columns in the wrong order. Labels that did not pass validation (AUROC ≥ 0.70 on ≥ 10 positives,
 :func:`classify.manifest.validated_classes`) are reported but not counted in the cross-check.
@@ -16,18 +16,17 @@ Training: :mod:`classify.train.waveform`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import onnxruntime as ort
 
 from analyze.measure import Measurements
 from classify.features import FEATURE_NAMES, FEATURE_VERSION, record_features
-from classify.manifest import DEFAULT_MODELS_DIR, ModelUnavailableError, validated_classes
-from ecg.manifest import verified_entry
+from classify.manifest import ModelUnavailableError, validated_classes
+from ecg.manifest import resolve_models_dir
+from ecg.models import open_model
 from ecg.record import EcgRecord
 
 MODEL_NAME = "waveform"
@@ -69,21 +68,17 @@ class WaveformClassifier:
     """
 
     def __init__(self, models_dir: str | Path | None = None, *, threads: int | None = 1) -> None:
-        from classify.runtime import select_providers
-
-        self.models_dir = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+        self.models_dir = resolve_models_dir(models_dir)
         message = f"model file {self.models_dir / 'waveform.onnx'} is missing; train with: {TRAIN_HINT}"
-        entry, path = verified_entry(self.models_dir, MODEL_NAME, missing_message=message)
+        loaded = open_model(MODEL_NAME, self.models_dir, threads=threads, missing_message=message)
+        entry, path = loaded.entry, loaded.path
         spec = entry.inputs.get("features", {})
         if spec.get("feature_version") != FEATURE_VERSION or list(spec.get("feature_names", [])) != list(FEATURE_NAMES):
             raise ModelUnavailableError(
                 f"{path} was trained on features {spec.get('feature_version')!r}, this code computes "
                 f"{FEATURE_VERSION!r}; retrain with: {TRAIN_HINT}", (MODEL_NAME,)
             )
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(path), options, providers=select_providers())
+        self.session = loaded.session
         self.entry = entry
         self.classes = tuple(entry.classes)
         self.thresholds = {c: float(entry.thresholds[c]) for c in self.classes}

@@ -39,7 +39,7 @@ def resolve_layout(
         if template != layout.template:
             panels = template_panels(TEMPLATES[template], layout.x_origin, layout.duration_s, calibration.px_per_s)
             layout = replace(layout, template=template, panels=panels)
-    n_grid = 3 if layout.template in ("3x4+1", "3x4+3") else 0
+    n_grid = {"3x4+1": 3, "3x4+3": 3, "6x2+1": 6, "12x1+1": 12}.get(layout.template, 0)
     if n_grid and len(traces) > n_grid:
         panels = list(layout.panels)
         grid_panels = [p for p in panels if p.row < n_grid]

@@ -64,6 +64,9 @@ class Calibration:
         Height of the calibration pulse found, in mm (None when no pulse was found).
     notes : tuple of str
         Human-readable remarks (what was assumed, what disagreed).
+    speed_source, gain_source : str
+        Where the paper speed and the gain came from: ``"pulse"`` (the calibration pulse's width / height),
+        ``"printed text"``, ``"user"`` (a hint) or ``"assumed"`` (the standard 25 mm/s, 10 mm/mV).
     """
 
     px_per_mm_x: float
@@ -74,6 +77,8 @@ class Calibration:
     grid_strength: float = 0.0
     pulse_mm: float | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    speed_source: str = "assumed"
+    gain_source: str = "assumed"
 
     @property
     def px_per_s(self) -> float:
@@ -149,7 +154,15 @@ def apply_pulses(calibration: Calibration, pulses: list[Pulse | None]) -> Calibr
     speed, speed_note = speed_from_pulses([p.step_width_px / calibration.px_per_mm_x for p in found])
     pulse_mm = float(np.median(heights_mm)) if heights_mm else None
     notes = calibration.notes + (note,) + ((speed_note,) if speed_note else ())
-    return replace(calibration, gain_mm_mv=gain, speed_mm_s=speed, pulse_mm=pulse_mm, notes=notes)
+    return replace(
+        calibration,
+        gain_mm_mv=gain,
+        speed_mm_s=speed,
+        pulse_mm=pulse_mm,
+        notes=notes,
+        gain_source="pulse" if heights_mm and "assumed" not in note else "assumed",
+        speed_source="pulse" if found and "assumed" not in speed_note else "assumed",
+    )
 
 
 PULSE_SHAPES = ((25.0, 10.0), (50.0, 10.0), (25.0, 5.0))
@@ -202,6 +215,8 @@ def _scale_from_pulses(calibration: Calibration, height_px: float, width_px: flo
         source="pulse",
         pulse_mm=gain,
         notes=calibration.notes + (note,),
+        speed_source="pulse",
+        gain_source="pulse",
     )
 
 

@@ -33,12 +33,15 @@ TEMPLATES: dict[str, tuple[tuple[str, ...], ...]] = {
         ("V5",),
     ),
     "6x2": (("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), ("aVF", "V6")),
+    "6x2+1": (("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), ("aVF", "V6"), ("II",)),
     "12x1": tuple((name,) for name in ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")),
+    "12x1+1": tuple((name,) for name in ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"))
+    + (("II",),),
     "1x1": (("II",),),
 }
 """Standard printouts: per row, the leads it shows left to right in equal time blocks."""
 
-TEMPLATE_BY_ROWS = {1: "1x1", 3: "3x4", 4: "3x4+1", 6: "3x4+3", 12: "12x1"}
+TEMPLATE_BY_ROWS = {1: "1x1", 3: "3x4", 4: "3x4+1", 6: "3x4+3", 7: "6x2+1", 12: "12x1", 13: "12x1+1"}
 """Template chosen from the number of rows found (6 rows: 3×4+3 unless the rows look like 6×2)."""
 
 ROW_INK_LEVELS = (0.5, 0.3, 0.15)
@@ -74,6 +77,11 @@ class Panel:
     x_end: float
     t_start_s: float
     duration_s: float
+    time_shift_s: float = 0.0
+    """Added to the time read from the panel's position (−5 s for the right column of a 6×2 print whose columns
+    show the same 5 s)."""
+    sign: float = 1.0
+    """−1 for a lead printed inverted (−aVR in the Cabrera order)."""
 
 
 @dataclass(frozen=True)
@@ -280,7 +288,13 @@ def _choose_template(strength: np.ndarray) -> tuple[str, np.ndarray]:
     """Template for the number of rows; extra weak rows (text lines) are dropped to reach a known count."""
     order = np.argsort(strength)[::-1]
     count = max(c for c in TEMPLATE_BY_ROWS if c <= strength.size)
+    if count in (7, 13) and strength[order[count - 1]] < EXTRA_ROW_SHARE * float(np.median(strength[order[:count]])):
+        count -= 1  # the extra row is weak: a text line, not a rhythm strip
     return TEMPLATE_BY_ROWS[count], order[:count]
+
+
+EXTRA_ROW_SHARE = 0.7
+"""Coverage (share of the rows' median) the weakest of 7 or 13 rows needs to be read as a rhythm strip."""
 
 
 def _row_extent(prob: np.ndarray, baseline: float, spacing: float, px_per_s: float) -> tuple[float, float]:

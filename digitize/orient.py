@@ -27,7 +27,6 @@ but wrong calls, the heuristic alone 51 % with 2 confident wrong; on 12 DataSynt
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +39,10 @@ from digitize.grid import TYPICAL_PAGE_WIDTH_MM
 from digitize.layout import find_rows
 from digitize.preprocess import ink_layers
 from digitize.pulse import find_pulse
-from digitize.segment import verified_model
+from digitize.segment import open_digitizer_model
 from digitize.trace import trace_probability
-from ecg.manifest import DEFAULT_MODELS_DIR, ModelIntegrityError, ModelUnavailableError
+from ecg.errors import ModelError
+from ecg.manifest import ModelIntegrityError, resolve_models_dir
 
 WORK_SIDE_PX = 1100
 """Longest side (px) of the copy the orientation is judged on."""
@@ -165,19 +165,14 @@ def heuristic_orientation(image: np.ndarray) -> Orientation:
 
 
 class OrientationModel:
-    """An onnxruntime session (CPU, one thread) of the orientation network, checked against the manifest's sha256.
+    """An onnxruntime session (one thread) of the orientation network, opened by :func:`ecg.models.open_model`.
 
-    Raises ``ecg.manifest.ModelUnavailableError`` / ``ModelIntegrityError`` like the trace model.
+    Raises ``ecg.errors.ModelError`` subclasses (missing, sha256 mismatch, unreadable) like the trace model.
     """
 
-    def __init__(self, models_dir: str | Path = DEFAULT_MODELS_DIR, *, threads: int = 1) -> None:
-        import onnxruntime as ort
-
-        self.record, self.path = verified_model(models_dir, MODEL_NAME)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+    def __init__(self, models_dir: str | Path | None = None, *, threads: int = 1) -> None:
+        model = open_digitizer_model(models_dir, MODEL_NAME, threads=threads)
+        self.record, self.path, self.session = model.entry, model.path, model.session
         self.threshold = float(self.record.thresholds.get("confident", 0.9))
         self.side = int(self.record.inputs.get("image", {}).get("shape", [0, 0, INPUT_SIDE])[2])
 
@@ -196,12 +191,12 @@ def orientation_model(models_dir: str | Path | None = None) -> OrientationModel 
 
     None when the file or its manifest entry is missing or the file's sha256 differs (the heuristic is used then).
     """
-    folder = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+    folder = resolve_models_dir(models_dir)
     key = str(folder.resolve())
     if key not in _MODELS:
         try:
             _MODELS[key] = OrientationModel(folder)
-        except (ModelUnavailableError, ModelIntegrityError) as error:
+        except ModelError as error:
             if isinstance(error, ModelIntegrityError):
                 warnings.warn(f"orientation model refused, heuristic used: {error}", RuntimeWarning, stacklevel=2)
             _MODELS[key] = None

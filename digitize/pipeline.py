@@ -10,17 +10,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from pathlib import Path
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
 
+from digitize import evidence as _evidence
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
+from digitize.candidates import layout_signals, settle_columns
+from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflections
+from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
+from digitize.hints import DigitizeHints
+from digitize.identity import assign_leads
+from digitize.labels import LabelRead, read_labels
 from digitize.layout import Layout, detect_layout, find_rows
 from digitize.load import ImageSource, NoEcgFoundError, load_image
 from digitize.orient import Orientation, detect_orientation, upright
 from digitize.overlay import draw_overlay
+from digitize.physics import FAIL_RESIDUAL, PASS_RESIDUAL, LimbCheck, limb_check
 from digitize.preprocess import InkLayers, RectifyMethod, ink_layers, rectify
 from digitize.reconstruct import reconstruct
 from digitize.trace import (
@@ -32,10 +41,10 @@ from digitize.trace import (
     viterbi_rows,
     without_vertical_lines,
 )
-from ecg.record import DEFAULT_FS, EcgRecord
+from ecg.record import DEFAULT_FS, LEADS, EcgRecord
 
 DigitizeMethod = Literal["classical", "unet"]
-DIGITIZE_METHODS: tuple[str, ...] = ("classical", "unet")
+DIGITIZE_METHODS: tuple[str, ...] = get_args(DigitizeMethod)
 
 GATE_LEVEL = 0.5
 """U-Net probability above which an ink blob counts as trace (``method="unet"``)."""
@@ -67,6 +76,10 @@ class Digitization:
         Extracted row traces (rectified pixels).
     timings_s : dict of str to float
         Seconds spent per stage.
+    evidence : EcgEvidence
+        Why the image was taken for an ECG (:mod:`digitize.evidence`).
+    labels : tuple of LabelRead
+        The printed lead labels found and read (:mod:`digitize.labels`).
     """
 
     record: EcgRecord
@@ -79,6 +92,10 @@ class Digitization:
     overlay: np.ndarray
     traces: tuple[RowTrace, ...] = field(repr=False)
     timings_s: dict[str, float] = field(default_factory=dict)
+    evidence: EcgEvidence | None = None
+    labels: tuple[LabelRead, ...] = ()
+    homography: np.ndarray | None = field(default=None, repr=False)
+    """Input (upright) → rectified mapping; the overlay's pixels map to ``layout`` through it."""
 
 
 def digitize_image(
@@ -91,6 +108,7 @@ def digitize_image(
     highpass_hz: float | None = None,
     smooth: bool = True,
     page: int = 0,
+    hints: DigitizeHints | None = None,
 ) -> Digitization:
     """Digitize a photo, scan or export of a paper ECG.
 
@@ -115,12 +133,17 @@ def digitize_image(
         Savitzky–Golay smoothing (10 ms, cubic: keeps QRS width and height).
     page : int
         PDF page (0-based).
+    hints : DigitizeHints, optional
+        Reader-given layout, lead names, speed, gain, rhythm leads and excluded leads; they override detection
+        (:mod:`digitize.hints`).
 
     Raises
     ------
     EcgInputError
-        For unreadable or oversize images and images with no ECG.
+        For unreadable or oversize images, images with no ECG, and hints that do not fit the image.
     """
+    hints = hints or DigitizeHints()
+    template = hints.layout or template
     if method not in DIGITIZE_METHODS:
         raise ValueError(f"unknown digitize method {method!r}; valid methods: {', '.join(DIGITIZE_METHODS)}")
     timings: dict[str, float] = {}
@@ -148,7 +171,7 @@ def digitize_image(
     lap("segment")
     layout = detect_layout(prob, calibration, template=template)
     speed_before = calibration.speed_mm_s
-    calibration = apply_pulses(calibration, list(layout.pulses))
+    calibration = apply_hinted_scale(apply_pulses(calibration, list(layout.pulses)), hints)
     if calibration.source == "pulse" or calibration.speed_mm_s != speed_before:
         # the scale or the speed changed: find the panels again with it
         layout = detect_layout(prob, calibration, template=template)
@@ -158,8 +181,27 @@ def digitize_image(
         raise NoEcgFoundError(
             "no ECG found: no grid, no calibration pulse and no heartbeat-like deflections in the lines traced"
         )
+    evidence = _evidence.ecg_evidence(prob, traces, layout, calibration)
+    _evidence.require_ecg(evidence)
     layout = resolve_layout(layout, traces, calibration, forced=template is not None)
+    layout, column_notes = settle_columns(traces, layout, calibration, fs)
     lap("trace")
+    label_factors: dict[str, tuple[float, str]] = {}
+    if hints.leads or hints.rhythm_leads:
+        labels: list[LabelRead] = []
+        layout = apply_hinted_leads(layout, hints)
+        limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
+        order_notes = ["lead names from the user's hints"]
+    else:
+        labels = read_labels(layers.ink, traces, layout, calibration)
+        layout, limbs, order_notes, label_factors = assign_leads(traces, layout, calibration, fs, labels)
+        if hints.rename:  # a reader's rename applies to the names the automatic path gave (what the reader saw)
+            layout = apply_hinted_leads(layout, hints)
+            limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
+            order_notes = [*order_notes, "leads renamed by the user"]
+            label_factors = {}
+    layout = replace(layout, notes=layout.notes + tuple(column_notes) + tuple(order_notes))
+    lap("labels")
     record = reconstruct(
         traces,
         layout,
@@ -167,48 +209,30 @@ def digitize_image(
         fs=fs,
         highpass_hz=highpass_hz,
         smooth=smooth,
-        meta={"source_file": str(source) if isinstance(source, (str,)) else "image"},
+        meta={"source_file": str(source) if isinstance(source, (str, Path)) else "image"},
     )
-    confidence, reasons = lead_confidences(traces, layout, calibration)
+    confidence, reasons = lead_confidences(traces, layout, calibration, limbs=limbs)
+    for lead, (factor, why) in label_factors.items():
+        if lead in confidence:
+            confidence[lead] = round(confidence[lead] * factor, 3)
+            reasons[lead] = reasons[lead] + (why,)
+    if hints.exclude:
+        signals = record.signals.copy()
+        for lead in hints.exclude:
+            signals[LEADS.index(lead)] = np.nan
+            confidence[lead], reasons[lead] = 0.0, ("excluded by the user",)
+        record = replace(record, signals=signals)
     quality, quality_notes = _quality(
-        confidence, calibration, layout, rectified.method, rectified.rotation_deg, orientation
+        confidence, calibration, layout, rectified.method, rectified.rotation_deg, orientation, limbs
     )
+    record = record.with_meta(**digitization_meta(quality, confidence, reasons, layout, calibration, hints))
     lap("reconstruct")
     overlay = draw_overlay(image, rectified.homography, traces, layout, calibration)
     lap("overlay")
     timings["total"] = sum(timings.values())
     return Digitization(
-        record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings
-    )
-
-
-MIN_BEATS_IN_ROW = 3
-"""QRS-like deflections the best row must show when nothing else (grid, calibration pulse) says the image is an ECG:
-a 10 s row at 30 bpm has 5; the edges of a photo of something else (hills, roofs) give 0–2."""
-
-QRS_MIN_MM = 3.0
-"""Smallest QRS-like deflection (mm on paper: 0.3 mV at 10 mm/mV) counted by :func:`qrs_like_deflections`."""
-
-QRS_MAX_HALF_WIDTH_S = 0.12
-"""Largest width at half height (s) of a QRS-like deflection."""
-
-
-def qrs_like_deflections(trace: RowTrace, calibration: Calibration) -> int:
-    """Sharp deflections of a row trace, up or down (whichever is more): peaks at least :data:`QRS_MIN_MM` above the
-    0.4 s running median and at most :data:`QRS_MAX_HALF_WIDTH_S` wide at half height."""
-    from scipy.ndimage import median_filter
-    from scipy.signal import find_peaks
-
-    if trace.x.size < 2:
-        return 0
-    columns = np.arange(trace.x.min(), trace.x.max(), 1.0)
-    height_mm = -np.interp(columns, trace.x, trace.y) / calibration.px_per_mm_y
-    window = max(3, int(0.4 * calibration.px_per_s)) | 1
-    detail = height_mm - median_filter(height_mm, window, mode="nearest")
-    max_width = QRS_MAX_HALF_WIDTH_S * calibration.px_per_s
-    return max(
-        len(find_peaks(signal, prominence=QRS_MIN_MM, width=(None, max_width), rel_height=0.5)[0])
-        for signal in (detail, -detail)
+        record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings,
+        evidence, tuple(labels), rectified.homography,
     )
 
 
@@ -294,10 +318,19 @@ FULL_COVERAGE = 0.9
 print, or a layout read wrongly)."""
 
 
+PHYSICS_BROKEN = 0.3
+"""Confidence factor of a limb lead whose every Einthoven/Goldberger identity fails (wrong name or polarity)."""
+
+PHYSICS_UNCERTAIN = 0.75
+"""Confidence factor of a limb lead with an identity between :data:`PASS_RESIDUAL` and :data:`FAIL_RESIDUAL`."""
+
+
 def lead_confidences(
-    traces: list[RowTrace], layout: Layout, calibration: Calibration
+    traces: list[RowTrace], layout: Layout, calibration: Calibration, *, limbs: LimbCheck | None = None
 ) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
-    """Per-lead confidence (0–1) from how much of the path ran on ink, how strong it was, and the calibration."""
+    """Per-lead confidence (0–1) from how much of the path ran on ink, how strong it was, the calibration and,
+    for the limb leads, the Einthoven/Goldberger check (:mod:`digitize.physics`)."""
+    verdicts = limbs.lead_verdicts() if limbs is not None else {}
     scale_factor = {"grid": 1.0, "pulse": 0.8, "assumed": 0.4}.get(calibration.source, 0.5)
     confidence: dict[str, float] = {}
     reasons: dict[str, tuple[str, ...]] = {}
@@ -327,6 +360,10 @@ def lead_confidences(
         score = on_ink * (0.6 + 0.4 * min(1.0, strength / 0.8)) * scale_factor * min(1.0, covered / FULL_COVERAGE)
         if calibration.pulse_mm is None and calibration.source == "grid":
             score *= 0.9
+        broken, why_physics = verdicts.get(panel.lead, (False, ""))
+        if why_physics:
+            why.append(why_physics)
+            score *= PHYSICS_BROKEN if broken else PHYSICS_UNCERTAIN
         if panel.lead in confidence:  # a lead shown twice (rhythm strip): keep the better one
             if score <= confidence[panel.lead]:
                 continue
@@ -346,6 +383,7 @@ def _quality(
     geometry: str,
     rotation_deg: float,
     orientation: Orientation,
+    limbs: LimbCheck | None = None,
 ) -> tuple[float, tuple[str, ...]]:
     notes = [orientation.note, f"layout {layout.template}", f"geometry: {geometry}, rotation {rotation_deg:+.1f}°"]
     notes.extend(calibration.notes)
@@ -353,6 +391,12 @@ def _quality(
     quality = float(np.mean(list(confidence.values()))) if confidence else 0.0
     if calibration.source == "grid":
         quality *= 0.7 + 0.3 * min(1.0, calibration.grid_strength / 0.3)
+    if limbs is not None and limbs.checked:
+        notes.append("limb-lead physics: " + ", ".join(f"{k} residual {v:.2f}" for k, v in limbs.residuals.items()))
+        if limbs.score >= FAIL_RESIDUAL:
+            quality *= PHYSICS_BROKEN
+        elif limbs.score > PASS_RESIDUAL:
+            quality *= PHYSICS_UNCERTAIN
     if not orientation.confident and (orientation.quarter_turns or "direction unclear" in orientation.note):
         quality *= ORIENTATION_PENALTY
     return round(quality, 3), tuple(notes)

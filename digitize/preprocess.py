@@ -11,7 +11,7 @@ with CLAHE on the L channel of CIELAB (Zuiderveld 1994).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -23,7 +23,7 @@ MAX_ROTATION_DEG = 20.0
 """Largest rotation of the paper searched for (degrees)."""
 
 RectifyMethod = Literal["grid-lines", "none"]
-RECTIFY_METHODS: tuple[str, ...] = ("grid-lines", "none")
+RECTIFY_METHODS: tuple[str, ...] = get_args(RectifyMethod)
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,10 @@ def reconstruct(
         if values is None:
             continue
         start, samples = values
-        samples = clean_segment(samples, fs, smooth=smooth, highpass_hz=highpass_hz)
+        samples = panel.sign * clean_segment(samples, fs, smooth=smooth, highpass_hz=highpass_hz)
+        start += int(round(panel.time_shift_s * fs))
+        if start < 0:
+            samples, start = samples[-start:], 0
         row = LEADS.index(panel.lead)
         stop = min(n_samples, start + samples.size)
         if stop > start:

@@ -1,25 +1,22 @@
 """Run the trained trace segmenter (``models/trace_unet.onnx``) with onnxruntime: page → trace probability.
 
-The model is loaded once per process (:func:`default_segmenter`), after its sha256 has been checked against
-``models/manifest.json``; a file that does not match is refused. The CPU provider is used unless onnxruntime offers
-CUDA *and* an NVIDIA GPU is really present. The page is resampled to the network's scale
+The model is opened by the one model loader, :func:`ecg.models.open_model` (sha256 checked against
+``models/manifest.json``, provider policy, one session per process). The page is resampled to the network's scale
 (:data:`digitize.train.unet_net.WORK_PX_PER_MM`, from the grid calibration),
 padded to a multiple of 16, and the probability
 is resampled back to the page's pixels.
 
-The manifest (``models/manifest.json``) is read and checked by :mod:`ecg.manifest`, the one implementation the
-classifiers use too.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import cv2
 import numpy as np
 
-from ecg.manifest import DEFAULT_MODELS_DIR, ModelEntry, verified_entry
+from ecg.manifest import ModelEntry, resolve_models_dir
+from ecg.models import LoadedModel, open_model
 
 MODEL_NAME = "trace_unet"
 WORK_PX_PER_MM = 3.5
@@ -33,12 +30,15 @@ TRAIN_HINTS = {
 }
 
 
-def verified_model(models_dir: str | Path, name: str = MODEL_NAME) -> tuple[ModelEntry, Path]:
-    """The manifest entry and file of the digitizer's model ``name`` after checking the file's sha256
-    (:func:`ecg.manifest.verified_entry`; a missing model's message says how to train it)."""
+def open_digitizer_model(
+    models_dir: str | Path | None, name: str = MODEL_NAME, *, threads: int | None = None
+) -> LoadedModel:
+    """The digitizer's model ``name`` through :func:`ecg.models.open_model`; a missing model's message says how to
+    train it."""
+    folder = resolve_models_dir(models_dir)
     hint = TRAIN_HINTS.get(name, "")
-    missing = f"model {Path(models_dir) / (name + '.onnx')} is missing" + (f"; train it with: {hint}" if hint else "")
-    return verified_entry(models_dir, name, missing_message=missing)
+    missing = f"model {folder / (name + '.onnx')} is missing" + (f"; train it with: {hint}" if hint else "")
+    return open_model(name, folder, threads=threads, missing_message=missing)
 
 
 class TraceSegmenter:
@@ -52,17 +52,10 @@ class TraceSegmenter:
         Intra-op threads (default: onnxruntime's choice, all cores).
     """
 
-    def __init__(self, models_dir: str | Path = DEFAULT_MODELS_DIR, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        self.record, self.path = verified_model(models_dir)
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        providers = ["CPUExecutionProvider"]
-        if "CUDAExecutionProvider" in ort.get_available_providers() and gpu_present():
-            providers.insert(0, "CUDAExecutionProvider")
-        self.session = ort.InferenceSession(str(self.path), options, providers=providers)
+    def __init__(self, models_dir: str | Path | None = None, *, threads: int | None = None) -> None:
+        model = open_digitizer_model(models_dir, threads=threads)
+        self.record: ModelEntry = model.entry
+        self.path, self.session = model.path, model.session
         self.px_per_mm = float(self.record.inputs.get("px_per_mm", WORK_PX_PER_MM))
 
     def probability(self, rgb: np.ndarray, px_per_mm: float) -> np.ndarray:
@@ -81,18 +74,12 @@ class TraceSegmenter:
         return cv2.resize(prob.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
 
 
-def gpu_present() -> bool:
-    """True when an NVIDIA GPU is visible (a CUDA build of onnxruntime offers CUDA even on machines without one)."""
-    gpus = Path("/proc/driver/nvidia/gpus")
-    return (gpus.is_dir() and any(gpus.iterdir())) or Path("/dev/nvidia0").exists()
-
-
 _CACHE: dict[tuple[str, int | None], TraceSegmenter] = {}
 
 
 def default_segmenter(models_dir: str | Path | None = None, *, threads: int | None = None) -> TraceSegmenter:
-    """The process-wide segmenter (loaded and verified on first use); ``ECGSCREEN_MODELS_DIR`` overrides the folder."""
-    folder = Path(models_dir or os.environ.get("ECGSCREEN_MODELS_DIR") or DEFAULT_MODELS_DIR)
+    """The process-wide segmenter (loaded and verified on first use; folder: `ecg.manifest.resolve_models_dir`)."""
+    folder = resolve_models_dir(models_dir)
     key = (str(folder.resolve()), threads)
     if key not in _CACHE:
         _CACHE[key] = TraceSegmenter(folder, threads=threads)

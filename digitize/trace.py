@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 import cv2
 import numpy as np
@@ -26,7 +26,7 @@ import numpy as np
 from digitize.preprocess import InkLayers
 
 TraceMethod = Literal["classical"]
-TRACE_METHODS: tuple[str, ...] = ("classical",)
+TRACE_METHODS: tuple[str, ...] = get_args(TraceMethod)
 
 INK_LEVEL = 0.5
 """Probability above which a pixel counts as trace ink."""

@@ -15,27 +15,34 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ecg.errors import EcgInputError
+from ecg.errors import ModelError
 
 SCHEMA = 1
 MANIFEST_NAME = "manifest.json"
 DEFAULT_MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
-"""``<repo>/models``; override with the ``models_dir`` arguments or the ``ECGSCREEN_MODELS_DIR`` variable."""
+"""``<repo>/models``; override with the ``models_dir`` arguments or the ``ECGSCREEN_MODELS_DIR`` variable
+(read in one place: :func:`resolve_models_dir`)."""
+MODELS_DIR_ENV = "ECGSCREEN_MODELS_DIR"
 
 
-class ModelUnavailableError(EcgInputError):
+def resolve_models_dir(models_dir: str | Path | None = None) -> Path:
+    """The models folder: ``models_dir`` when given, else ``$ECGSCREEN_MODELS_DIR``, else ``<repo>/models``.
+
+    The only place that reads the variable; every loader and check calls this.
+    """
+    return Path(models_dir or os.environ.get(MODELS_DIR_ENV) or DEFAULT_MODELS_DIR)
+
+
+class ModelUnavailableError(ModelError):
     """A model file or its manifest entry is missing (the model has not been trained/exported here)."""
 
-    def __init__(self, message: str, names: tuple[str, ...] = ()) -> None:
-        super().__init__(message)
-        self.names = names
 
-
-class ModelIntegrityError(EcgInputError):
+class ModelIntegrityError(ModelError):
     """A model file's sha256 differs from the manifest: the file is corrupt or was replaced."""
 
 
@@ -126,7 +133,8 @@ def verified_entry(models_dir: str | Path, name: str, *, missing_message: str = 
     if actual != entry.sha256:
         raise ModelIntegrityError(
             f"model file {path} has sha256 {actual}, but the manifest expects {entry.sha256}; "
-            "the file is corrupt or was replaced (re-export it, or restore the shipped file)"
+            "the file is corrupt or was replaced (re-export it, or restore the shipped file)",
+            (name,),
         )
     return entry, path
 
@@ -138,7 +146,7 @@ def verify_models(models_dir: str | Path | None = None) -> list[str]:
     differs raises `ModelIntegrityError` naming the file, the expected and the actual sha256. Used before the service
     starts so a tampered or corrupted model stops it with one clear line.
     """
-    models_dir = Path(models_dir or DEFAULT_MODELS_DIR)
+    models_dir = resolve_models_dir(models_dir)
     checked = []
     for name, entry in read_manifest(models_dir).items():
         if (models_dir / entry.file).exists():

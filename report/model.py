@@ -101,7 +101,7 @@ class Status:
 
     @property
     def text(self) -> str:
-        return f"screening: {self.screening}" if self.screening != "normal" else "screening: normal"
+        return f"screening: {self.screening}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -133,9 +133,11 @@ class Report:
     timings_s: dict[str, float]
     errors: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    review: dict[str, Any] | None = None
+    """Reader settings and corrections (issue 19): ``{"version", "user_set", "corrections"}``; None = automatic."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "schema": SCHEMA_NAME,
             "schema_version": SCHEMA_VERSION,
             "id": self.id,
@@ -153,6 +155,9 @@ class Report:
             "errors": dict(self.errors),
             "notes": list(self.notes),
         }
+        if self.review is not None:
+            out["review"] = self.review
+        return out
 
 
 def screening_status(

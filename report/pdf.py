@@ -11,9 +11,10 @@ paragraph markup would otherwise be injectable).
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -26,9 +27,12 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, Table, TableStyle
 
+from classify.crosscheck import AUTHORITATIVE_WAVEFORM
 from report.ecg_plot import PrintSettings, draw_ecg
 from report.model import CONFIRMATION, Report
-from report.pipeline import PipelineResult
+
+if TYPE_CHECKING:  # a type only: writing a PDF loads no pipeline and no onnxruntime
+    from report.pipeline import PipelineResult
 
 PAPER = {"a4": landscape(A4), "letter": landscape(letter)}
 MARGIN_MM = 9.0
@@ -115,6 +119,42 @@ def _header(c: Canvas, report: Report, top: float, width_mm: float) -> None:
     c.drawString((x + 3) * mm, (top - 5.5) * mm, report.status.text)
     c.setFont("Helvetica", 7.5)
     c.drawString((x + 3) * mm, (top - 10.5) * mm, CONFIRMATION)
+    line = review_line(report)
+    if line:
+        c.setFillColor(colors.HexColor("#8a1c00"))
+        _draw_with_arrows(c, MARGIN_MM * mm, (top - 16) * mm, line[:230], "Helvetica-Bold", 7)
+        c.setFillColor(colors.black)
+
+
+def _draw_with_arrows(c: Canvas, x: float, y: float, text: str, font: str, size: float) -> None:
+    """``text`` in ``font``, its arrows (↔ →, not in the standard Helvetica encoding) in the Symbol font."""
+    out = c.beginText(x, y)
+    for piece in re.split("([↔→])", text):
+        if piece:
+            out.setFont("Symbol" if piece in "↔→" else font, size)
+            out.textOut(piece)
+    c.drawText(out)
+
+
+def review_line(report: Report) -> str | None:
+    """Issue 19: "version 2 — corrected by the reader: V1 ↔ V2 (ann, 2026-…)" / the values set by the user."""
+    review = report.review
+    if not review:
+        return None
+    parts = []
+    fix = review.get("corrections")
+    if fix:
+        when = str(fix.get("at", ""))[:16].replace("T", " ")
+        parts.append(f"Version {review.get('version')} — corrected by the reader: {'; '.join(fix['changed'])} "
+                     f"(by {fix.get('by')}, {when} UTC)" + (f' — "{fix["note"]}"' if fix.get("note") else ""))
+    user = review.get("user_set") or {}
+    if user:
+        shown = [f"{k.replace('_mm_s', ' mm/s').replace('_mm_mv', ' mm/mV').replace('_', ' ')} "
+                 f"{', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in user.items() if k != "rename"]
+        if user.get("rename"):
+            shown.append("renamed " + ", ".join(f"{a}→{b}" for a, b in user["rename"].items()))
+        parts.append("set by the user: " + "; ".join(shown))
+    return " · ".join(parts)
 
 
 def _fmt(value: Any, unit: str) -> str:
@@ -313,7 +353,8 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
 
 
 def _authoritative(check: dict[str, Any]) -> bool:
-    return check["note"].startswith("interval")
+    """The waveform measurement decides this label (interval-defined, :data:`AUTHORITATIVE_WAVEFORM`)."""
+    return check["label"] in AUTHORITATIVE_WAVEFORM and check["verdicts"].get("waveform") is not None
 
 
 def _digitization_panel(c: Canvas, report: Report, x: float, top: float, w: float) -> float:
@@ -366,9 +407,12 @@ def _footer(c: Canvas, report: Report, size: tuple[float, float], page: int) -> 
     if report.classifiers:
         versions = "; models " + ", ".join(f"{k} {v}" for k, v in report.classifiers.get("model_versions", {}).items())
     d = report.digitization
-    speed_gain = f"{d['speed_mm_s']:g} mm/s, {d['gain_mm_mv']:g} mm/mV (read)" if d else "25 mm/s, 10 mm/mV"
+    user = (report.review or {}).get("user_set") or {}
+    how = "set by the user" if ("speed_mm_s" in user or "gain_mm_mv" in user) else "read"
+    speed_gain = f"{d['speed_mm_s']:g} mm/s, {d['gain_mm_mv']:g} mm/mV ({how})" if d else "25 mm/s, 10 mm/mV"
     line1 = (
-        f"Printout {speed_gain}; filters: analysis 0.5–40 Hz (NeuroKit2 cleaning), reconstruction without "
+        f"Printout {speed_gain}; filters: analysis 0.5 Hz high-pass + 50 Hz power-line smoothing (NeuroKit2 "
+        "ecg_clean), reconstruction without "
         f"high-pass; ecgscreen {report.software_version}{versions}; report {report.id}; page {page}/2"
     )
     c.setFont("Helvetica", 6)

@@ -11,19 +11,19 @@ printed as a clean 3×4 paper ECG for the image classifiers; the report says so.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from analyze import Measurements, findings, measure
+from analyze import findings, measure
 from analyze.codes import CODES
 from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
@@ -32,11 +32,13 @@ from classify.runtime import ClassificationResult, Classifier
 from classify.screening import ScreeningInputs, ScreeningModel, good_lead_share
 from classify.waveform import WaveformClassifier, WaveformResult
 from digitize.load import load_image
-from digitize.pipeline import Digitization, digitize_image
+from digitize.pipeline import digitize_image
 from ecg.errors import EcgInputError
 from ecg.io import read_record, record_format
 from ecg.record import LEADS, EcgRecord
-from report.model import Patient, Report, screening_status
+from report.corrections import Hints
+from report.model import Patient, Report, Status, screening_status
+from report.sections import DigitizationSummary, InputSummary, StageOutputs
 
 SIGNAL_SUFFIXES = frozenset({".csv", ".edf", ".hea", ".dat", ".json"})
 
@@ -96,8 +98,12 @@ class Pipeline:
             versions["screening"] = self.screening.version
         return versions
 
-    def run(self, source: str | Path, *, patient: Patient | None = None) -> PipelineResult:
-        """Run the pipeline on a file (image or signal record); bad input raises `EcgInputError`."""
+    def run(self, source: str | Path, *, patient: Patient | None = None, hints: Hints | None = None) -> PipelineResult:
+        """Run the pipeline on a file (image or signal record); bad input raises `EcgInputError`.
+
+        ``hints`` (image input only) are settings the reader gave; the digitizer obeys them and the report lists
+        them under ``review.user_set``.
+        """
         path = Path(source)
         if not path.exists():
             raise FileNotFoundError(2, "No such file", str(path))
@@ -105,17 +111,28 @@ class Pipeline:
             raise EcgInputError(f"{path}: is a folder; give an image or a record file")
         patient = patient or Patient()
         if path.suffix.lower() in SIGNAL_SUFFIXES:
+            if hints is not None and not hints.empty:
+                raise EcgInputError("layout, lead, speed and gain settings apply to images, not to signal records")
             record_format(path)
             return self._run_signal(path, patient)
-        return self._run_image(path, patient)
+        result = self._run_image(path, patient, hints)
+        if hints is not None and not hints.empty:  # issue 19: say which values the user set
+            review = {"version": 1, "user_set": hints.to_dict(), "corrections": None}
+            result = replace(result, report=replace(result.report, review=review))
+        return result
 
     # --- the two entry paths ----------------------------------------------------------------------------------
-    def _run_image(self, path: Path, patient: Patient) -> PipelineResult:
+    def _run_image(self, path: Path, patient: Patient, hints: Hints | None = None) -> PipelineResult:
         timings: dict[str, float] = {}
         start = time.perf_counter()
         image = load_image(path)
         timings["load"] = time.perf_counter() - start
-        digitized = self._pool.submit(_timed, digitize_image, image)
+        digitize = (
+            partial(digitize_image, hints=hints.to_digitize())
+            if hints is not None and not hints.empty
+            else digitize_image
+        )
+        digitized = self._pool.submit(_timed, digitize, image)
         classified = self._pool.submit(_timed, self._classify, image) if self.classifier else None
         digitization, timings["digitize"] = digitized.result()
         classification, errors = None, {}
@@ -123,10 +140,10 @@ class Pipeline:
             (classification, error), timings["classify"] = classified.result()
             if error:
                 errors["classify"] = error
-        record, notes = digitization.record, _pdf_pages_note(path)
-        return self._finish(
-            path, "image", patient, record, image, digitization, classification, errors, timings, start, notes
-        )
+        outputs = StageOutputs(path, "image", digitization.record, image, start, digitization=digitization,
+                               classification=classification, errors=errors, timings=timings,
+                               notes=_pdf_pages_note(path))
+        return self._finish(outputs, patient)
 
     def _run_signal(self, path: Path, patient: Patient) -> PipelineResult:
         from synth import synthesize  # rendering is only needed on this path
@@ -155,7 +172,9 @@ class Pipeline:
         absent = [name for name, row in zip(LEADS, record.signals, strict=True) if not np.isfinite(row).any()]
         if absent:
             notes += (f"leads not in the record: {', '.join(absent)}",)
-        return self._finish(path, "signal", patient, record, image, None, classification, errors, timings, start, notes)
+        outputs = StageOutputs(path, "signal", record, image, start, classification=classification, errors=errors,
+                               timings=timings, notes=notes)
+        return self._finish(outputs, patient)
 
     # --- shared tail ------------------------------------------------------------------------------------------
     def _classify(self, image: np.ndarray) -> tuple[ClassificationResult | None, str | None]:
@@ -165,107 +184,81 @@ class Pipeline:
         except EcgInputError as exc:
             return None, str(exc)
 
-    def _finish(
-        self,
-        path: Path,
-        kind: str,
-        patient: Patient,
-        record: EcgRecord,
-        image: np.ndarray | None,
-        digitization: Digitization | None,
-        classification: ClassificationResult | None,
-        errors: dict[str, str],
-        timings: dict[str, float],
-        start: float,
-        notes: tuple[str, ...],
-    ) -> PipelineResult:
+    def _finish(self, out: StageOutputs, patient: Patient) -> PipelineResult:
+        """Measure, cross-check and decide the status from the stages' outputs; assemble the report."""
         t0 = time.perf_counter()
-        measurements: Measurements | None = None
-        found = None
+        found = None  # None: the waveform source did not speak (not: it found nothing)
         try:
-            measurements = measure(record)
-            found = findings(measurements, sex=patient.sex, age=patient.age)
+            out.measurements = measure(out.record)
+            out.findings = found = findings(out.measurements, sex=patient.sex, age=patient.age)
         except EcgInputError as exc:
-            errors["analyze"] = str(exc)
-        timings["analyze"] = time.perf_counter() - t0
-        wave = self.waveform.classify(record, measurements) if self.waveform else None
+            out.errors["analyze"] = str(exc)
+        out.timings["analyze"] = time.perf_counter() - t0
+        wave = self.waveform.classify(out.record, out.measurements) if self.waveform else None
 
         t0 = time.perf_counter()
-        check = crosscheck_all(found, classification, wave)
-        timings["crosscheck"] = time.perf_counter() - t0
+        check = crosscheck_all(found, out.classification, wave)
+        out.timings["crosscheck"] = time.perf_counter() - t0
         saliency = None
-        if self.saliency and classification is not None:
+        if self.saliency and out.classification is not None:
             t0 = time.perf_counter()
-            saliency = self._saliency(image, classification)
-            timings["saliency"] = time.perf_counter() - t0
+            saliency = self._saliency(out.image, out.classification)
+            out.timings["saliency"] = time.perf_counter() - t0
 
-        quality = good_leads = None
-        if digitization is not None:
-            quality = digitization.quality
-            good_leads = sum(1 for v in digitization.lead_confidence.values() if v >= 0.5)
-        abnormal_codes = [f.code for f in found or [] if CODES[f.code].abnormal]
-        counted_abnormal = check.label("ABNORMAL").counted
-        probability = self._screening_probability(kind, record, digitization, classification, wave, check)
-        status = screening_status(
-            measurable=measurements is not None,
-            quality=quality,
-            good_leads=good_leads,
-            abnormal_findings=abnormal_codes,
-            abnormal_sources=[s for s, v in counted_abnormal.items() if v],
-            disagreements=[c.label for c in check.disagreements],
-            recorded_leads=None if kind == "image" else int(np.isfinite(record.signals).any(axis=1).sum()),
-            abnormal_probability=probability,
-            operating_point=self.screening.operating_point if self.screening and probability is not None else None,
-        )
+        status = self._status(out, check, self._screening_probability(out, wave, check))
         if self.classifier_error:
-            errors.setdefault("classify", self.classifier_error)
-        notes = (*notes, *self.model_errors)
-        unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
-        if unvalidated:
-            notes = (
-                *notes,
-                f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
-                f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
-                "cross-check or the status",
-            )
-        timings["total"] = time.perf_counter() - start
+            out.errors.setdefault("classify", self.classifier_error)
+        notes = out.notes + _unvalidated_note(out.classification) + self.model_errors
+        out.timings["total"] = time.perf_counter() - out.started
+        d = out.digitization
         report = Report(
             id=uuid.uuid4().hex,
             created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
             software_version=software_version(),
-            input=_input_summary(path, kind, image),
+            input=InputSummary.of(out.path, out.kind, out.image).to_dict(),
             patient=patient,
             status=status,
-            digitization=_digitization_summary(digitization) if digitization else None,
-            measurements=measurements.to_dict() if measurements else None,
-            findings=[f.to_dict() for f in found or []],
-            classifiers=_classifier_summary(classification, self.model_versions, wave),
+            digitization=DigitizationSummary.of(d).to_dict() if d else None,
+            measurements=out.measurements.to_dict() if out.measurements else None,
+            findings=[f.to_dict() for f in out.findings],
+            classifiers=_classifier_summary(out.classification, wave),
             crosscheck=check.to_dict(),
-            timings_s=timings,
-            errors=errors,
+            timings_s=out.timings,
+            errors=out.errors,
             notes=notes,
         )
-        overlay = digitization.overlay if digitization else None
-        return PipelineResult(report, record, image, overlay, saliency)
+        return PipelineResult(report, out.record, out.image, d.overlay if d else None, saliency)
 
-    def _screening_probability(
-        self, kind: str, record: EcgRecord, digitization: Digitization | None,
-        classification: ClassificationResult | None, wave: WaveformResult | None, check: Any,
-    ) -> float | None:
+    def _status(self, out: StageOutputs, check, probability: float | None = None) -> Status:
+        d = out.digitization
+        counted_abnormal = check.label("ABNORMAL").counted
+        return screening_status(
+            measurable=out.measurements is not None,
+            quality=d.quality if d else None,
+            good_leads=sum(1 for v in d.lead_confidence.values() if v >= 0.5) if d else None,
+            abnormal_findings=[f.code for f in out.findings if CODES[f.code].abnormal],
+            abnormal_sources=[s for s, v in counted_abnormal.items() if v],
+            disagreements=[c.label for c in check.disagreements],
+            recorded_leads=None if out.kind == "image" else int(np.isfinite(out.record.signals).any(axis=1).sum()),
+            abnormal_probability=probability,
+            operating_point=self.screening.operating_point if self.screening and probability is not None else None,
+        )
+
+    def _screening_probability(self, out: StageOutputs, wave: WaveformResult | None, check) -> float | None:
         """The screening model's calibrated abnormal probability (``None`` without the model)."""
         if self.screening is None:
             return None
-        tiled = classification.tiled if classification else None
-        rules = check.label("ABNORMAL").verdicts.get("waveform")
-        if digitization is not None:
-            quality, share = float(digitization.quality), good_lead_share(digitization.lead_confidence)
+        tiled = out.classification.tiled if out.classification else None
+        d = out.digitization
+        if d is not None:
+            quality, share = float(d.quality), good_lead_share(d.lead_confidence)
         else:  # a signal record: no digitization; the recorded leads stand in for the confident ones
-            quality, share = 1.0, float(np.isfinite(record.signals).any(axis=1).mean())
+            quality, share = 1.0, float(np.isfinite(out.record.signals).any(axis=1).mean())
         inputs = ScreeningInputs(
-            fusion=classification.fusion.abnormal_probability if classification else None,
+            fusion=out.classification.fusion.abnormal_probability if out.classification else None,
             tiled_norm=tiled.probabilities.get("NORM") if tiled and "NORM" in tiled.validated else None,
             waveform=wave.probabilities["ABNORMAL"] if wave and "ABNORMAL" in wave.validated else None,
-            rule_abnormal=rules, quality=quality, good_lead_share=share,
+            rule_abnormal=check.label("ABNORMAL").verdicts.get("waveform"), quality=quality, good_lead_share=share,
         )
         return self.screening.probability(inputs)
 
@@ -304,48 +297,25 @@ def _pdf_pages_note(path: Path) -> tuple[str, ...]:
     return (f"the PDF has {pages} pages; only page 1 was read (submit one ECG per file)",)
 
 
-def _input_summary(path: Path, kind: str, image: np.ndarray | None) -> dict[str, Any]:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    out: dict[str, Any] = {"kind": kind, "file_name": path.name, "sha256": digest.hexdigest()}
-    if image is not None and kind == "image":
-        out["image_size"] = {"width": int(image.shape[1]), "height": int(image.shape[0])}
-    return out
+def _unvalidated_note(classification: ClassificationResult | None) -> tuple[str, ...]:
+    unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
+    if not unvalidated:
+        return ()
+    return (
+        f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
+        f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
+        "cross-check or the status",
+    )
 
 
-def _digitization_summary(d: Digitization) -> dict[str, Any]:
-    cal, layout = d.calibration, d.layout
-    warnings = []
-    low = sorted(name for name, v in d.lead_confidence.items() if v < 0.5)
-    if low:
-        warnings.append("low confidence leads: " + ", ".join(low))
-    if cal.source != "grid":
-        warnings.append(f"scale from the {cal.source}, not from a measured grid")
-    return {
-        "layout": getattr(layout, "template", None),
-        "px_per_mm": {"x": round(float(cal.px_per_mm_x), 3), "y": round(float(cal.px_per_mm_y), 3)},
-        "speed_mm_s": float(cal.speed_mm_s),
-        "gain_mm_mv": float(cal.gain_mm_mv),
-        "calibration_source": str(cal.source),
-        "lead_confidence": {k: round(float(v), 3) for k, v in d.lead_confidence.items()},
-        "lead_reasons": {k: list(v) for k, v in d.lead_reasons.items() if v},
-        "quality": round(float(d.quality), 3),
-        "warnings": warnings,
-        "notes": list(d.quality_notes) + list(cal.notes),
-    }
-
-
-def _classifier_summary(
-    result: ClassificationResult | None, versions: dict[str, str], wave: WaveformResult | None = None
-) -> dict[str, Any] | None:
+def _classifier_summary(result: ClassificationResult | None, wave: WaveformResult | None) -> dict[str, Any] | None:
+    """``classifiers``: the image classifiers' outputs (when they ran) and ``waveform`` (when it ran)."""
     if result is None and wave is None:
         return None
-    out = result.as_dict() if result is not None else {}
+    out = result.as_dict() if result is not None else {"model_versions": {}}
     if wave is not None:
         out["waveform"] = wave.to_dict()
-    out["model_versions"] = versions
+        out["model_versions"] = {**out.get("model_versions", {}), "waveform": wave.version}
     return out
 
 

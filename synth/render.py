@@ -112,7 +112,7 @@ def render(
                 cv2.polylines(mask, [fixed], False, lead_id, thickness, cv2.LINE_8, _SHIFT)
             if spec.separators and plan.column > 0:
                 _draw_separator(image, plan, ppm, trace_bgr, thickness)
-            label = _draw_label(image, spec, plan, font, text_bgr)
+            label = _draw_label(image, spec, plan, font, text_bgr) if spec.label_position != "none" else None
             panels.append(_panel_truth(index, plan, lead_id, i0, i1, ppm, label))
             all_points.append(points[finite])
             all_panel.append(np.full(int(finite.sum()), index, np.int16))

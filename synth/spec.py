@@ -30,7 +30,8 @@ class RenderSpec:
 
     ``top_mm`` is where the first row's band starts (room for the header above it), ``bottom_mm`` the blank
     height under the last row (room for the footer). ``label_offset_mm`` is the distance between the baseline and
-    the label's near edge, below or above the trace (``label_position``).
+    the label's near edge, below or above the trace (``label_position``; ``"none"`` prints no lead labels, as some
+    devices and many cropped photos show).
     """
 
     layout: str = "3x4+1"
@@ -43,7 +44,7 @@ class RenderSpec:
     trace_width_mm: float = 0.3
     font: str = "simplex"
     text_color: RGB = (0, 0, 0)
-    label_position: Literal["below", "above"] = "below"
+    label_position: Literal["below", "above", "none"] = "below"
     label_height_mm: float = 3.0
     label_offset_mm: float = 2.5
     margin_left_mm: float = 10.0
@@ -99,8 +100,8 @@ class RenderSpec:
             raise EcgInputError(f"trace width {self.trace_width_mm:g} mm is outside 0.01–3 mm")
         if self.start_s < 0:
             raise EcgInputError(f"start time {self.start_s:g} s is negative")
-        if self.label_position not in ("below", "above"):
-            raise EcgInputError(f"label position {self.label_position!r} must be 'below' or 'above'")
+        if self.label_position not in ("below", "above", "none"):
+            raise EcgInputError(f"label position {self.label_position!r} must be 'below', 'above' or 'none'")
         width_mm, height_mm = PAPER_SIZES_MM[self.paper_size]
         right = self.trace_x_start_mm + self.strip_mm
         if self.margin_left_mm < 0 or right > width_mm:

@@ -15,13 +15,14 @@ from api.cli import report as _report  # noqa: E402,F401
 from api.cli import serve as _serve  # noqa: E402,F401
 from api.cli import synth as _synth  # noqa: E402,F401
 from api.cli._app import UserError, app, err_console
-from ecg.errors import EcgInputError
+from ecg.errors import EcgInputError, ModelError
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point: user errors become one line on stderr and exit code 2 (never a traceback)."""
+    """Console-script entry point: user errors become one line on stderr and exit code 2, model faults (missing,
+    corrupt or unreadable model files: the installation's fault) exit code 3; never a traceback."""
     try:
         app()
     except UserError as exc:
@@ -30,6 +31,9 @@ def main() -> None:
     except EcgInputError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         sys.exit(2)
+    except ModelError as exc:
+        err_console.print(f"[red]error:[/red] model unavailable: {exc}", highlight=False)
+        sys.exit(3)
     except FileNotFoundError as exc:
         err_console.print(f"[red]error:[/red] file not found: {exc.filename or exc}", highlight=False)
         sys.exit(2)

@@ -12,6 +12,7 @@ from analyze.delineate import METHODS
 from api.cli._app import app, fail, progress, write_json
 from ecg.errors import EcgInputError
 from ecg.io import read_record
+from report.sections import analysis_to_dict
 
 
 def analysis(path: Path, *, sex: str | None, age: float | None, method: str) -> dict:
@@ -19,7 +20,7 @@ def analysis(path: Path, *, sex: str | None, age: float | None, method: str) -> 
     record = read_record(path)
     measured = measure(record, method=method)  # type: ignore[arg-type]
     stated = findings(measured, sex=sex, age=age)
-    return {"measurements": measured.to_dict(), "findings": [f.to_dict() for f in stated], "source": str(path)}
+    return {**analysis_to_dict(measured, stated), "source": str(path)}
 
 
 @app.command("analyze")

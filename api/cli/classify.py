@@ -44,7 +44,7 @@ def classify_command(
         fail(f"{len(files)} inputs: give -o OUT_DIR to write one <stem>.json per input")
     if out is not None and out.exists() and not out.is_dir():
         fail(f"-o {out} must be a folder")
-    classifier = Classifier(models_dir)  # ModelUnavailableError / ModelIntegrityError are EcgInputError
+    classifier = Classifier(models_dir)  # a missing or corrupt model raises ModelError: exit code 3
     failures = 0
     for path in progress(files, len(files), "classifying"):
         try:

@@ -24,7 +24,24 @@ def digitize_command(
         str, typer.Option("--method", help="Trace segmentation: classical (default) or unet (models/trace_unet.onnx).")
     ] = "classical",
     layout: Annotated[
-        str | None, typer.Option("--layout", help="Force a layout (3x4, 3x4+1, 3x4+3, 6x2, 12x1).")
+        str | None,
+        typer.Option("--layout", help="Force a layout (3x4, 3x4+1, 3x4+3, 6x2, 6x2+1, 12x1, 12x1+1)."),
+    ] = None,
+    leads: Annotated[
+        str | None,
+        typer.Option(
+            "--leads",
+            help="Lead of every panel in reading order (row by row, rhythm strips included), e.g. "
+            "'I,aVR,V1,V4,II,aVL,V2,V5,III,aVF,V3,V6,II'; '-aVR' for an inverted lead.",
+        ),
+    ] = None,
+    speed: Annotated[float | None, typer.Option("--speed", metavar="MM_S", help="Paper speed (mm/s).")] = None,
+    gain: Annotated[float | None, typer.Option("--gain", metavar="MM_MV", help="Gain (mm/mV).")] = None,
+    rhythm_lead: Annotated[
+        str | None, typer.Option("--rhythm-lead", help="Lead(s) of the rhythm strip(s), comma-separated.")
+    ] = None,
+    exclude: Annotated[
+        str | None, typer.Option("--exclude", help="Leads to leave out of the record, comma-separated.")
     ] = None,
     highpass: Annotated[
         float | None,
@@ -32,11 +49,19 @@ def digitize_command(
     ] = None,
 ) -> None:
     """Digitize paper ECG images into 12-lead records at 500 Hz."""
+    from digitize.hints import DigitizeHints, HintError
     from digitize.pipeline import DIGITIZE_METHODS, digitize_image
     from ecg.io import write_record
+    from report.sections import DigitizationSummary
 
     if method not in DIGITIZE_METHODS:
         fail(f"unknown method {method!r}; use one of: {', '.join(DIGITIZE_METHODS)}")
+    try:
+        hints = DigitizeHints.create(
+            layout=layout, leads=leads, speed_mm_s=speed, gain_mm_mv=gain, rhythm_leads=rhythm_lead, exclude=exclude
+        )
+    except HintError as exc:
+        fail(str(exc))
 
     images = _collect_images(inputs)
     if not images:
@@ -53,7 +78,7 @@ def digitize_command(
     for image in progress(images, len(images), "digitizing"):
         target = out / (image.stem + suffix) if to_folder else out
         try:
-            result = digitize_image(image, method=method, template=layout, highpass_hz=highpass or None)
+            result = digitize_image(image, method=method, hints=hints, highpass_hz=highpass or None)
         except EcgInputError as exc:
             if len(images) == 1:
                 raise
@@ -63,10 +88,11 @@ def digitize_command(
         write_record(result.record, target)
         if overlay:
             _write_png(result.overlay, target.with_name(target.stem + "_overlay.png"))
-        low = [lead for lead, c in result.lead_confidence.items() if c < 0.5]
         if len(images) == 1:
+            summary = DigitizationSummary.of(result)
+            low = summary.low_confidence
             err_console.print(
-                f"{image.name} → {target}  layout {result.layout.template}, quality {result.quality:.2f}"
+                f"{image.name} → {target}  layout {summary.layout}, quality {summary.quality:.2f}"
                 + (f", low confidence: {', '.join(low)}" if low else ""),
                 highlight=False,
             )

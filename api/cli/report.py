@@ -25,8 +25,21 @@ def report_command(
         bool, typer.Option("--saliency/--no-saliency", help="Add the occlusion saliency map (10–30 s more).")
     ] = False,
     models: Annotated[Path | None, typer.Option("--models", help="Folder of the ONNX models.")] = None,
+    layout: Annotated[str | None, typer.Option("--layout", help="Layout of the print (3x4, 3x4+1, 3x4+3, 6x2, "
+                                                                "12x1); detected when not given.")] = None,
+    leads: Annotated[str | None, typer.Option("--leads", help="Lead of every panel in reading order, comma-"
+                                                              "separated (rhythm strips last).")] = None,
+    speed: Annotated[float | None, typer.Option("--speed", help="Paper speed, mm/s (10–100).")] = None,
+    gain: Annotated[float | None, typer.Option("--gain", help="Gain, mm/mV (2.5–40).")] = None,
+    rhythm_lead: Annotated[str | None, typer.Option("--rhythm-lead", help="Lead(s) of the rhythm strip(s), "
+                                                                          "comma-separated, top down.")] = None,
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Leads not to read, comma-separated.")] = None,
 ) -> None:
-    """Digitize, measure, classify, cross-check and write the report (PDF, optionally JSON)."""
+    """Digitize, measure, classify, cross-check and write the report (PDF, optionally JSON).
+
+    Layout, lead, speed and gain options override what the digitizer detects; the report lists them as set by
+    the user."""
+    from report.corrections import Hints, parse_lead_list
     from report.pdf import write_pdf
     from report.pipeline import Pipeline
 
@@ -38,11 +51,16 @@ def report_command(
         patient = Patient.from_user(patient_id, name, age, sex)
     except ValueError as exc:
         fail(str(exc))
+    try:
+        hints = Hints(layout=layout, leads=parse_lead_list(leads), speed_mm_s=speed, gain_mm_mv=gain,
+                      rhythm_leads=parse_lead_list(rhythm_lead), exclude=parse_lead_list(exclude) or ())
+    except ValueError as exc:
+        fail(str(exc))
     check_content(source)
     pipeline = Pipeline(models, saliency=saliency)
     if pipeline.classifier_error:
         err_console.print(f"[yellow]warning:[/yellow] classifiers unavailable: {pipeline.classifier_error}")
-    result = pipeline.run(source, patient=patient)
+    result = pipeline.run(source, patient=patient, hints=None if hints.empty else hints)
     write_pdf(result, out, paper=paper)  # type: ignore[arg-type]
     if json_out is not None:
         write_json(result.report.to_dict(), json_out)

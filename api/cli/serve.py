@@ -37,7 +37,7 @@ def serve_command(
         try:
             verify_models(settings.models_dir)
         except ModelIntegrityError as exc:
-            fail(f"refusing to start: {exc}")
+            fail(f"refusing to start: {exc}", 3)
     # one process: jobs run on the worker pool (threads) or on Ray, never in extra uvicorn processes
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=30)

@@ -24,7 +24,8 @@ def readyz(request: Request, services: ServicesDep) -> JSONResponse:
     reasons = []
     pipeline = services.pipeline
     integrity_error = getattr(request.app.state, "model_integrity_error", None)
-    if integrity_error:  # a corrupt or replaced model is never acceptable, whatever require_models says
+    broken = dict(getattr(request.app.state, "broken_models", {}) or {})
+    if integrity_error:  # a corrupt, replaced or unreadable model is never acceptable, whatever require_models says
         reasons.append(f"model integrity: {integrity_error}")
     if pipeline.classifier is None and services.settings.require_models:
         reasons.append(f"classifiers unavailable: {pipeline.classifier_error}")
@@ -38,6 +39,7 @@ def readyz(request: Request, services: ServicesDep) -> JSONResponse:
         "ready": not reasons,
         "classifiers": "loaded" if pipeline.classifier is not None else "unavailable",
         "reasons": reasons,
+        "broken_models": sorted(broken),
     }
     return JSONResponse(body, status_code=200 if not reasons else 503)
 

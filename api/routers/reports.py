@@ -16,8 +16,10 @@ from api.core.logging import get_logger
 from api.deps import ApiKeyDep, RunnerDep, ServicesDep, SettingsDep, StoreDep
 from api.jobs import ARTIFACTS
 from api.runner import QueueFullError
+from api.schemas import JobResponse
 from api.store import Job
 from api.uploads import read_upload
+from api.versions import versioned_body, versioned_file
 from api.webhook import WebhookUrlError, check_webhook_url
 from report.model import MAX_INPUT_CHARS, Patient
 
@@ -80,7 +82,8 @@ def _job_or_404(store, job_id: str) -> Job:
         415: {"description": "Content is neither an image nor a signal record"},
         422: {"description": "Invalid patient fields or callback URL, or (with wait) an unreadable ECG"},
         429: {"description": "Job queue full; see `Retry-After`"},
-        503: {"description": "Job database locked by another process; see `Retry-After`"},
+        503: {"description": "Job database locked by another process (see `Retry-After`), or (with wait) a model "
+              "fault: the body names the model"},
         507: {"description": "No space left on the data disk; nothing was stored"},
     },
 )
@@ -155,15 +158,21 @@ async def create_report(
         return JSONResponse({"detail": job.error, **body, "links": {}}, status_code=422)
     if job.state == "failed" and wait:
         error = job.error or ""
-        code = 422 if error.startswith("input refused") else 507 if error.startswith("storage full") else 500
+        codes = {"input refused": 422, "storage full": 507, "model unavailable": 503}
+        code = next((c for prefix, c in codes.items() if error.startswith(prefix)), 500)
         return JSONResponse({"detail": job.error, **body}, status_code=code, headers={"Location": location})
     return JSONResponse(body, status_code=status.HTTP_202_ACCEPTED, headers={"Location": location})
 
 
 @router.get("/{job_id}", operation_id="get_report", summary="Job state and, when done, the report JSON",
-            responses={200: {"content": {"application/json": {"example": EXAMPLE_JOB}}}, 404: {}})
-def get_report(request: Request, store: StoreDep, job_id: str) -> JSONResponse:
-    return JSONResponse(job_body(request, _job_or_404(store, job_id)))
+            response_model=JobResponse, responses={404: {}})
+def get_report(
+    request: Request, store: StoreDep, job_id: str,
+    version: Annotated[int | None, Query(ge=1, le=100_000, description="A version (default: the latest)")] = None,
+) -> JobResponse:
+    job = _job_or_404(store, job_id)
+    jobs_dir = request.app.state.services.jobs_dir
+    return JobResponse(**versioned_body(job_body(request, job), store, job, jobs_dir, version))
 
 
 @router.get("/{job_id}/{artifact}", operation_id="get_report_file",
@@ -171,7 +180,10 @@ def get_report(request: Request, store: StoreDep, job_id: str) -> JSONResponse:
             responses={200: {"content": {"application/pdf": {}, "image/png": {}, "text/csv": {}}},
                        404: {"description": "Unknown report, or a file this report does not have"},
                        409: {"description": "The report is not finished"}})
-def get_report_file(services: ServicesDep, store: StoreDep, job_id: str, artifact: str) -> FileResponse:
+def get_report_file(
+    services: ServicesDep, store: StoreDep, job_id: str, artifact: str,
+    version: Annotated[int | None, Query(ge=1, le=100_000, description="A version (default: the latest)")] = None,
+) -> FileResponse:
     if artifact not in ARTIFACTS:
         names = ", ".join(ARTIFACTS)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"unknown file {artifact[:40]!r}; one of: {names}")
@@ -179,7 +191,7 @@ def get_report_file(services: ServicesDep, store: StoreDep, job_id: str, artifac
     if job.state != "done":
         raise HTTPException(status.HTTP_409_CONFLICT, f"the report is {job.state}, not done")
     file_name, media_type = ARTIFACTS[artifact]
-    path = services.jobs_dir / job.id / file_name
+    path = versioned_file(services.jobs_dir, store, job, file_name, version)
     if not path.exists():
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"this report has no {artifact} (input kind: {job.kind})")
     download = f"ecg-{job.id}-{file_name}"

@@ -1,6 +1,8 @@
 """``/api/v1/digitize``, ``/analyze``, ``/classify``: the single pipeline stages, answered synchronously.
 
-They bypass the job queue but not the capacity limit: at most ``workers + queue_size`` stage requests run at once,
+Each answer is declared as a pydantic model (:mod:`api.schemas`) built from the stage result's one serialisation
+(``report.sections.DigitizationSummary``, ``analysis_to_dict``, ``ClassificationResult.as_dict``). They bypass the
+job queue but not the capacity limit: at most ``workers + queue_size`` stage requests run at once,
 beyond that → 429. Nothing is stored: the upload lives in a temporary folder for the duration of the request.
 """
 
@@ -12,10 +14,11 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, UploadFile, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from api.core.logging import get_logger
 from api.deps import ApiKeyDep, ServicesDep, SettingsDep
+from api.schemas import AnalyzeResponse, ClassifyResponse, DigitizeResponse
 from api.uploads import read_upload
 from ecg.errors import EcgInputError
 
@@ -40,6 +43,16 @@ class _Slot:
 
 
 EMPTY_UPLOAD = {"description": "The uploaded file is empty"}
+DIGITIZE_EXAMPLE = {
+    "record": {"format": "ecgscreen.record", "version": 1, "fs": 500.0, "units": "mV", "leads": {"I": [0.01, 0.02]},
+               "meta": {"quality": 0.81, "lead_confidence": {"I": 0.93}, "lead_reasons": {}, "layout": "3x4+1",
+                        "calibration": {"px_per_mm_x": 11.8, "px_per_mm_y": 11.8, "speed_mm_s": 25.0,
+                                        "gain_mm_mv": 10.0, "scale_source": "grid", "speed_source": "pulse",
+                                        "gain_source": "pulse"}}},
+    "layout": "3x4+1", "px_per_mm": {"x": 11.8, "y": 11.8}, "speed_mm_s": 25.0, "gain_mm_mv": 10.0,
+    "calibration_source": "grid", "lead_confidence": {"I": 0.93}, "lead_reasons": {}, "quality": 0.81,
+    "warnings": [], "notes": [],
+}
 
 
 def _unprocessable(exc: EcgInputError) -> HTTPException:
@@ -47,26 +60,26 @@ def _unprocessable(exc: EcgInputError) -> HTTPException:
 
 
 @router.post("/digitize", operation_id="digitize", summary="ECG image → 12-lead signals",
-             responses={200: {"content": {"application/json": {"example": {
-                 "record": {"format": "ecgscreen.record", "fs": 500.0, "units": "mV", "leads": {"I": [0.01, 0.02]}},
-                 "quality": 0.81, "lead_confidence": {"I": 0.93}}}, "text/csv": {}}},
+             response_model=DigitizeResponse, response_model_exclude_unset=True,
+             responses={200: {"content": {"application/json": {"example": DIGITIZE_EXAMPLE}, "text/csv": {}}},
                  400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {"description": "No readable ECG in the image"}, 429: {}})
 async def digitize(
     services: ServicesDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="ECG image (PNG, JPEG, TIFF, BMP, WebP, PDF)")],
     format: Annotated[Literal["json", "csv", "edf"], Query(description="json (with quality) or a file")] = "json",
-) -> Response:
+) -> Response | dict[str, Any]:
     data, _ = await read_upload(file, settings.max_upload_bytes, accept=("image",))
     with _Slot(services):
         return await run_in_threadpool(_digitize, data, format)
 
 
-def _digitize(data: bytes, format: str) -> Response:
+def _digitize(data: bytes, format: str) -> Response | dict[str, Any]:
     import json
 
     from digitize.pipeline import digitize_image
     from ecg.io import write_record
+    from report.sections import DigitizationSummary
 
     try:
         result = digitize_image(data)
@@ -78,29 +91,20 @@ def _digitize(data: bytes, format: str) -> Response:
     if format != "json":
         return Response(content, media_type=RECORD_MEDIA[format],
                         headers={"Content-Disposition": f'attachment; filename="signals.{format}"'})
-    body = {
-        "record": json.loads(content),
-        "quality": round(float(result.quality), 3),
-        "lead_confidence": {k: round(float(v), 3) for k, v in result.lead_confidence.items()},
-        "layout": getattr(result.layout, "template", None),
-        "calibration_source": str(result.calibration.source),
-    }
-    return JSONResponse(body)
+    return {"record": json.loads(content), **DigitizationSummary.of(result).to_dict()}
 
 
 @router.post("/analyze", operation_id="analyze", summary="Signal record → measurements and findings",
-             responses={200: {"content": {"application/json": {"example": {
-                 "measurements": {"heart_rate_bpm": 72.0, "qrs_ms": 92.0},
-                 "findings": [{"code": "SR", "statement": "sinus rhythm", "evidence": {}}]}}}},
-                 400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {"description": "Unreadable record or invalid age/sex"},
-                 429: {}})
+             response_model=AnalyzeResponse, response_model_exclude_unset=True,
+             responses={400: EMPTY_UPLOAD, 413: {}, 415: {},
+                        422: {"description": "Unreadable record or invalid age/sex"}, 429: {}})
 async def analyze(
     services: ServicesDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="Signal record: EDF/EDF+, CSV (ecgscreen contract) or JSON")],
     patient_age: Annotated[str | None, Form(max_length=10)] = None,
     patient_sex: Annotated[str | None, Form(max_length=10)] = None,
-) -> JSONResponse:
+) -> dict[str, Any]:
     from report.model import Patient
 
     try:
@@ -112,9 +116,10 @@ async def analyze(
         return await run_in_threadpool(_analyze, data, sniffed.suffix, patient)
 
 
-def _analyze(data: bytes, suffix: str, patient) -> JSONResponse:
+def _analyze(data: bytes, suffix: str, patient) -> dict[str, Any]:
     from analyze import findings, measure
     from ecg.io import read_record
+    from report.sections import analysis_to_dict
 
     with tempfile.TemporaryDirectory(prefix="ecgscreen-") as tmp:
         path = Path(tmp) / f"record{suffix}"
@@ -125,20 +130,18 @@ def _analyze(data: bytes, suffix: str, patient) -> JSONResponse:
             found = findings(measurements, sex=patient.sex, age=patient.age)
         except EcgInputError as exc:
             raise _unprocessable(exc) from None
-    return JSONResponse({"measurements": measurements.to_dict(), "findings": [f.to_dict() for f in found]})
+    return analysis_to_dict(measurements, found)
 
 
 @router.post("/classify", operation_id="classify", summary="ECG image → both classifiers' outputs",
-             responses={200: {"content": {"application/json": {"example": {
-                 "tiled": {"probabilities": {"NORM": 0.91}, "fired": ["NORM"]},
-                 "fusion": {"abnormal_probability": 0.08, "label": "normal"}}}}},
-                 400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {}, 429: {},
+             response_model=ClassifyResponse, response_model_exclude_unset=True,
+             responses={400: EMPTY_UPLOAD, 413: {}, 415: {}, 422: {}, 429: {},
                  503: {"description": "Classifier models not installed"}})
 async def classify(
     services: ServicesDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="ECG image (PNG, JPEG, TIFF, BMP, WebP, PDF)")],
-) -> JSONResponse:
+) -> dict[str, Any]:
     classifier = services.pipeline.classifier
     if classifier is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -148,11 +151,11 @@ async def classify(
         return await run_in_threadpool(_classify, classifier, data)
 
 
-def _classify(classifier: Any, data: bytes) -> JSONResponse:
+def _classify(classifier: Any, data: bytes) -> dict[str, Any]:
     from digitize.load import load_image
 
     try:
         result = classifier.classify(load_image(data))
     except EcgInputError as exc:
         raise _unprocessable(exc) from None
-    return JSONResponse(result.as_dict())
+    return result.as_dict()

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +39,7 @@ from classify.train.export_checks import (
     store_weights_fp16,
 )
 from classify.train.nets import FusionNet, beat_detector, fusion_net, tiled_resnet
+from ecg.train.harness import export_onnx
 
 OPSET = 17
 TOLERANCE = 1e-3
@@ -89,21 +89,7 @@ def _export(
     output_names: list[str],
     dynamic_axes: dict[str, dict[int, str]],
 ) -> None:
-    module.eval()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about Python-level shape arithmetic in torchvision
-        torch.onnx.export(
-            module,
-            args,
-            str(path),
-            dynamo=False,
-            opset_version=OPSET,
-            input_names=input_names,
-            output_names=output_names,
-            dynamic_axes=dynamic_axes,
-            do_constant_folding=True,
-        )
+    export_onnx(module, args, path, input_names, output_names, dynamic_axes, opset=OPSET)
 
 
 def _check_size(path: Path) -> None:

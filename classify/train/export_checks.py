@@ -1,18 +1,20 @@
-"""Checks used by :mod:`classify.train.export`: float16 weight storage, a CPU session, and output comparisons (including
-the order-free comparison of detection sets) on fixed inputs."""
+"""Checks used by :mod:`classify.train.export`: float16 weight storage and the order-free comparison of detection
+sets on fixed inputs (the CPU session and the plain output comparison are the shared harness's,
+:mod:`ecg.train.harness`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import onnx
-import onnxruntime as ort
 import torch
 from onnx import TensorProto, helper, numpy_helper
 
 from classify.fusion_inputs import DETECTOR_SIZE
+from ecg.train.harness import check_session, max_abs_diff
+
+__all__ = ["check_session", "detection_set_diff", "detector_check_inputs", "max_abs_diff", "store_weights_fp16"]
 
 
 def store_weights_fp16(path: Path, min_elements: int = 256) -> int:
@@ -38,19 +40,6 @@ def store_weights_fp16(path: Path, min_elements: int = 256) -> int:
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
     return converted
-
-
-def check_session(path: Path) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def max_abs_diff(a: Any, b: Any) -> float:
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape:
-        return float("inf")
-    return float(np.max(np.abs(a - b))) if a.size else 0.0
 
 
 def detection_set_diff(

@@ -1,4 +1,5 @@
-"""What the three training scripts share: arguments, seeding, logging, the time budget and resumable checkpoints.
+"""What the three classifier training scripts share on top of the one harness (:mod:`ecg.train.harness`: seeding,
+logging, time budget, checkpoints, export): their arguments, the rendered data set's splits and weight initialisation.
 
 A run folder holds ``train.log``, ``checkpoint.pt`` (latest state, written every ``--checkpoint-every`` steps and at
 the end of each epoch, atomically), ``best.pt`` (weights with the best validation figure), ``model.pt`` (the final
@@ -11,22 +12,41 @@ run restarts the interrupted epoch with the weights of the last checkpoint.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import random
-import sys
-import time
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from classify.manifest import json_safe
 from classify.train.cache import cache_preprocess
 from classify.train.data import read_manifest
+from ecg.train.harness import (
+    RunState,
+    TimeBudget,
+    load_checkpoint,
+    save_checkpoint,
+    save_final,
+    set_cosine_lr,
+    start_run,
+    update_best,
+)
+from ecg.train.harness import command_line as _command_line
+
+__all__ = [
+    "RunState",
+    "TimeBudget",
+    "command_line",
+    "common_arguments",
+    "init_weights",
+    "load_checkpoint",
+    "load_splits",
+    "save_checkpoint",
+    "save_final",
+    "set_cosine_lr",
+    "setup_run",
+    "transferable",
+    "update_best",
+]
 
 
 def common_arguments(description: str) -> argparse.ArgumentParser:
@@ -104,31 +124,6 @@ def transferable(own: dict[str, torch.Tensor], saved: dict[str, torch.Tensor]) -
     return matched
 
 
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch (CPU) and ask torch for deterministic algorithms where it can."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    torch.use_deterministic_algorithms(True, warn_only=True)
-
-
-def setup_run(args: argparse.Namespace, name: str) -> logging.Logger:
-    """Create the run folder, seed, set threads, and return a logger writing to ``train.log`` and stderr."""
-    args.out.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(max(1, args.threads))
-    seed_everything(args.seed)
-    logger = logging.getLogger(f"classify.{name}.{args.out}")
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    if not logger.handlers:
-        formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
-        for handler in (logging.FileHandler(args.out / "train.log"), logging.StreamHandler(sys.stderr)):
-            handler.setFormatter(formatter)
-            logger.addHandler(handler)
-    logger.info("start %s: %s", name, " ".join(sys.argv))
-    return logger
-
-
 def load_splits(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     """Manifest rows per split (``train``, ``val``, ``test``) and the cache folder; sets ``args.preprocess`` to the
     preprocessing the cache was built with."""
@@ -142,91 +137,11 @@ def load_splits(args: argparse.Namespace) -> tuple[dict[str, Any], Path]:
     return splits, cache_dir
 
 
-class TimeBudget:
-    """Wall-clock training budget in minutes, continuing from ``already_s`` seconds."""
-
-    def __init__(self, minutes: float, already_s: float = 0.0) -> None:
-        self.limit_s = minutes * 60.0
-        self.already_s = already_s
-        self.started = time.monotonic()
-
-    @property
-    def elapsed_s(self) -> float:
-        return self.already_s + time.monotonic() - self.started
-
-    @property
-    def fraction(self) -> float:
-        """Share of the budget used, 0–1."""
-        return min(1.0, self.elapsed_s / self.limit_s) if self.limit_s > 0 else 1.0
-
-    def expired(self) -> bool:
-        return self.elapsed_s >= self.limit_s
-
-
-def set_cosine_lr(optimizer: torch.optim.Optimizer, base_lr: float, fraction: float, warmup: float = 0.03) -> float:
-    """Set every group's learning rate on a linear-warm-up + cosine schedule over the *time* budget; returns it."""
-    if fraction < warmup:
-        lr = base_lr * max(fraction / warmup, 0.05)
-    else:
-        lr = base_lr * 0.5 * (1.0 + np.cos(np.pi * (fraction - warmup) / (1.0 - warmup)))
-    lr = max(lr, base_lr * 0.01)
-    for group in optimizer.param_groups:
-        group["lr"] = lr * group.get("lr_scale", 1.0)
-    return lr
-
-
-@dataclass
-class RunState:
-    """Progress saved with every checkpoint."""
-
-    phase: str = "main"
-    epoch: int = 0
-    step: int = 0
-    elapsed_s: float = 0.0
-    best_score: float = float("-inf")
-    best_epoch: int = -1
-    history: list = field(default_factory=list)
-
-
-def update_best(state: RunState, score: float) -> bool:
-    """Record ``score`` of the epoch just finished; True when its weights should become ``best.pt``.
-
-    While no finite validation score has been seen (tiny validation sets), the latest weights count as best.
-    """
-    if np.isfinite(score) and score > state.best_score:
-        state.best_score, state.best_epoch = float(score), state.epoch
-        return True
-    if not np.isfinite(state.best_score):
-        state.best_epoch = state.epoch
-        return True
-    return False
-
-
-def save_checkpoint(path: Path, state: RunState, modules: dict[str, Any]) -> None:
-    """Atomically write ``state`` and the ``state_dict`` of every module/optimiser in ``modules``."""
-    payload = {"state": asdict(state), "torch_rng": torch.get_rng_state()}
-    payload.update({name: module.state_dict() for name, module in modules.items()})
-    tmp = path.with_suffix(".tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
-
-
-def load_checkpoint(path: Path, modules: dict[str, Any]) -> RunState:
-    """Restore modules/optimisers from ``path`` and return the saved :class:`RunState`."""
-    payload = torch.load(path, map_location="cpu", weights_only=False)
-    for name, module in modules.items():
-        if name in payload:
-            module.load_state_dict(payload[name])
-    torch.set_rng_state(payload["torch_rng"])
-    return RunState(**payload["state"])
-
-
-def save_final(out: Path, *, model: torch.nn.Module, config: dict, metrics: dict) -> None:
-    """Write ``model.pt`` (weights + config) and ``metrics.json`` for the exporter."""
-    torch.save({"state_dict": model.state_dict(), "config": config}, out / "model.pt")
-    (out / "metrics.json").write_text(json.dumps(json_safe(metrics), indent=2, allow_nan=False) + "\n")
+def setup_run(args: argparse.Namespace, name: str) -> logging.Logger:
+    """Create the run folder, seed, set threads, and return a logger writing to ``train.log`` and stderr."""
+    return start_run(args.out, f"classify.{name}", seed=args.seed, threads=args.threads)
 
 
 def command_line(module: str) -> str:
     """The command that started this training module (recorded in the model manifest)."""
-    return " ".join([f"python -m {module}", *sys.argv[1:]])
+    return _command_line(module)

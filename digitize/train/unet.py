@@ -5,11 +5,11 @@ rendered once into ``RUN_DIR/renders`` at the network's working scale (``WORK_PX
 0.8–1.25, so the model tolerates a calibration error), as ``NNNN.png`` (RGB) + ``NNNN_mask.png`` (trace coverage,
 0–255, from DataSynth's exact trace mask resampled with area averaging). The last ``--n-val`` renders are held out.
 
-Training: random 256 px crops (most holding some trace), BCE + soft Dice loss on the trace logits (as in the
-Image2Waveform seed), AdamW with a cosine learning rate over the time budget, one CPU thread by default.
-``RUN_DIR/last.ckpt`` is written every few minutes and at the end; ``--resume`` continues from it with the budget
-that is left. ``RUN_DIR/train.log`` logs the loss and the validation Dice/F1. At the end the model is exported to
-``models/trace_unet.onnx`` and registered in ``models/manifest.json``.
+Training (on the shared harness, :mod:`ecg.train.harness`): random 256 px crops (most holding some trace), BCE +
+soft Dice loss on the trace logits (as in the Image2Waveform seed), AdamW with a cosine learning rate over the time
+budget, one CPU thread by default. ``RUN_DIR/last.ckpt`` is written every few minutes and at the end; ``--resume``
+continues from it with the budget that is left. ``RUN_DIR/train.log`` logs the loss and the validation Dice/F1. At
+the end the model is exported to ``models/trace_unet.onnx`` and registered in ``models/manifest.json``.
 
 Usage::
 
@@ -22,11 +22,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
-import shlex
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -35,6 +32,15 @@ import torch
 from torch.nn import functional as F
 
 from digitize.train.unet_net import STRIDE, WORK_PX_PER_MM, TraceUNet, export_onnx, trace_unet
+from ecg.train.harness import (
+    RunState,
+    TimeBudget,
+    command_line,
+    load_checkpoint,
+    save_checkpoint,
+    set_cosine_lr,
+    start_run,
+)
 
 CROP_PX = 256
 MODEL_NAME = "trace_unet"
@@ -177,30 +183,14 @@ def evaluate(model: TraceUNet, pairs: list[tuple[np.ndarray, np.ndarray]]) -> di
     return {"dice": 2 * tp / max(2 * tp + fp + fn, 1.0), "precision": precision, "recall": recall}
 
 
-def run_logger(run: Path) -> Callable[[str], None]:
-    """A ``log(message)`` that prints a time-stamped line and appends it to ``<run>/train.log`` (folder created)."""
-    run.mkdir(parents=True, exist_ok=True)
-    log_file = (run / "train.log").open("a", encoding="utf-8")
-
-    def log(message: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {message}"
-        print(line, flush=True)
-        log_file.write(line + "\n")
-        log_file.flush()
-
-    return log
-
-
 # --- training loop ------------------------------------------------------------------------------------------------
 
 
 def train(args: argparse.Namespace) -> Path:
     """Run (or resume) training; returns the checkpoint path."""
     run = Path(args.run_dir)
-    log = run_logger(run)
-    torch.set_num_threads(args.threads)
-    cv2.setNumThreads(1)
-    torch.manual_seed(args.seed)
+    logger = start_run(run, "digitize.unet", seed=args.seed, threads=args.threads)
+    log = logger.info
     rng = np.random.default_rng(args.seed)
     ckpt_path = run / "last.ckpt"
     config_path = run / "config.json"
@@ -217,7 +207,7 @@ def train(args: argparse.Namespace) -> Path:
             "time_budget_min": args.time_budget_min,
             "threads": args.threads,
             "widths": [8, 16, 32, 48, 64],
-            "command": "python -m digitize.train.unet " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+            "command": command_line("digitize.train.unet"),
         }
         config_path.write_text(json.dumps(config, indent=2))
     log(f"config {json.dumps(config)}")
@@ -228,40 +218,36 @@ def train(args: argparse.Namespace) -> Path:
     train_pairs, val_pairs = pairs[: -config["n_val"]], pairs[-config["n_val"] :]
     model = trace_unet(widths=tuple(config["widths"]))
     optimiser = torch.optim.AdamW(model.parameters(), lr=config["lr"], weight_decay=1e-4)
-    step, spent_s = 0, 0.0
+    modules = {"model": model, "optimiser": optimiser}
+    state = RunState()
     if args.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        step, spent_s = state["step"], state["spent_s"]
-        rng = np.random.default_rng([config["seed"], step])
-        log(f"resumed at step {step} after {spent_s / 60:.1f} min")
-    budget_s = 60.0 * config["time_budget_min"]
-    start = time.perf_counter() - spent_s
+        state = load_checkpoint(ckpt_path, modules)
+        rng = np.random.default_rng([config["seed"], state.step])
+        log(f"resumed at step {state.step} after {state.elapsed_s / 60:.1f} min")
+    budget = TimeBudget(config["time_budget_min"], state.elapsed_s)
     last_save = time.perf_counter()
     running = None
     model.train()
-    while (spent_s := time.perf_counter() - start) < budget_s:
-        lr = config["lr"] * 0.5 * (1 + math.cos(math.pi * min(1.0, spent_s / budget_s)))
-        for group in optimiser.param_groups:
-            group["lr"] = lr
+    while not budget.expired():
+        lr = set_cosine_lr(optimiser, config["lr"], budget.fraction, warmup=0.0, floor=0.0)
         x, y = sample_batch(train_pairs, config["batch"], rng)
         loss = bce_dice_loss(model(x), y)
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-        step += 1
+        state.step += 1
         value = loss.item()
         running = value if running is None else 0.95 * running + 0.05 * value
-        if step % 25 == 0:
-            log(f"step {step} loss {running:.4f} lr {lr:.2e} elapsed {spent_s / 60:.1f} min")
+        if state.step % 25 == 0:
+            log(f"step {state.step} loss {running:.4f} lr {lr:.2e} elapsed {budget.elapsed_s / 60:.1f} min")
         if time.perf_counter() - last_save > 180:
-            _save(ckpt_path, model, optimiser, step, time.perf_counter() - start)
+            state.elapsed_s = budget.elapsed_s
+            save_checkpoint(ckpt_path, state, modules)
             last_save = time.perf_counter()
-    spent_s = time.perf_counter() - start
-    _save(ckpt_path, model, optimiser, step, spent_s)
+    state.elapsed_s = budget.elapsed_s
+    save_checkpoint(ckpt_path, state, modules)
     metrics = evaluate(model, val_pairs)
-    metrics.update({"steps": step, "train_minutes": round(spent_s / 60, 1), "final_loss": running})
+    metrics.update({"steps": state.step, "train_minutes": round(state.elapsed_s / 60, 1), "final_loss": running})
     (run / "metrics.json").write_text(json.dumps(metrics, indent=2))
     log(f"done: {json.dumps(metrics)}")
     if not args.no_export:
@@ -270,21 +256,13 @@ def train(args: argparse.Namespace) -> Path:
     return ckpt_path
 
 
-def _save(path: Path, model: TraceUNet, optimiser: torch.optim.Optimizer, step: int, spent_s: float) -> None:
-    tmp = path.with_suffix(".tmp")
-    torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(), "step": step, "spent_s": spent_s},
-               tmp)
-    tmp.replace(path)
-
-
 def export(run: Path, models_dir: Path) -> Path:
     """Export ``run/last.ckpt`` to ``models_dir/trace_unet.onnx`` and record it in the manifest."""
     from ecg.manifest import ModelEntry, sha256_file, write_entry
 
     config = json.loads((run / "config.json").read_text())
-    state = torch.load(run / "last.ckpt", weights_only=False)
     model = trace_unet(widths=tuple(config["widths"]))
-    model.load_state_dict(state["model"])
+    state = load_checkpoint(run / "last.ckpt", {"model": model}, restore_rng=False)
     models_dir.mkdir(parents=True, exist_ok=True)
     path = models_dir / f"{MODEL_NAME}.onnx"
     export_onnx(model, str(path))
@@ -307,8 +285,8 @@ def export(run: Path, models_dir: Path) -> Path:
             "data": f"{config['n_renders']} DataSynth renders of PTB-XL records (levels {LEVEL_MIX}), "
             f"last {config['n_val']} held out",
             "seed": config["seed"],
-            "steps": state["step"],
-            "minutes": round(state["spent_s"] / 60, 1),
+            "steps": state.step,
+            "minutes": round(state.elapsed_s / 60, 1),
             "threads": config["threads"],
             "loss": "BCE + soft Dice",
         },

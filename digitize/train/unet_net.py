@@ -11,9 +11,13 @@ CPU core through onnxruntime (:mod:`digitize.segment`). Only the training side i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 from torch import nn
 from torch.nn import functional as F
+
+from ecg.train.harness import export_onnx as harness_export
 
 WORK_PX_PER_MM = 3.5
 """Scale (px/mm) at which the network sees a page."""
@@ -94,16 +98,7 @@ def trace_unet(*, widths: tuple[int, int, int, int, int] = (8, 16, 32, 48, 64)) 
 
 
 def export_onnx(model: TraceUNet, path: str, *, opset: int = 17) -> None:
-    """Write ``model`` (eval mode) to ONNX with dynamic batch, height and width."""
-    model = model.eval()
-    dummy = torch.zeros(1, 3, 64, 64)
-    torch.onnx.export(
-        model,
-        (dummy,),
-        path,
-        input_names=["image"],
-        output_names=["logits"],
-        dynamic_axes={"image": {0: "batch", 2: "height", 3: "width"}, "logits": {0: "batch", 2: "height", 3: "width"}},
-        opset_version=opset,
-        dynamo=False,
-    )
+    """Write ``model`` (eval mode) to ONNX, dynamic batch, height and width (`ecg.train.harness.export_onnx`)."""
+    axes = {0: "batch", 2: "height", 3: "width"}
+    harness_export(model, (torch.zeros(1, 3, 64, 64),), Path(path), ["image"], ["logits"],
+                   {"image": axes, "logits": axes}, opset=opset)

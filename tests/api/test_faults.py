@@ -23,6 +23,7 @@ from standin_app import GatedPipeline
 from api.app import create_app
 from api.store import SqliteJobStore, StoreBusyError, _translated
 from classify.manifest import ModelIntegrityError, read_manifest, sha256_file
+from ecg.models import ModelLoadError
 from tests.conftest import make_fake_models
 
 POST = "/api/v1/reports"
@@ -219,6 +220,7 @@ def test_without_required_models_a_corrupt_model_makes_readyz_say_so(settings, c
     with TestClient(app) as client:
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["classifiers"] == "unavailable"
+        assert ready.json()["broken_models"] == ["fusion"]
         _assert_names_file_and_checksums(" ".join(ready.json()["reasons"]), models, expected, actual)
 
 
@@ -234,7 +236,7 @@ def test_serve_and_report_commands_refuse_a_corrupt_model(tmp_path, corrupt_mode
     serve = subprocess.run(
         [*ecgscreen_command(), "serve", "--port", "0"], env=env, capture_output=True, text=True, timeout=120, cwd=REPO
     )
-    assert serve.returncode != 0 and "refusing to start" in serve.stderr
+    assert serve.returncode == 3 and "refusing to start" in serve.stderr
     _assert_names_file_and_checksums(serve.stderr, models, expected, actual)
     report = subprocess.run(
         [
@@ -252,5 +254,22 @@ def test_serve_and_report_commands_refuse_a_corrupt_model(tmp_path, corrupt_mode
         timeout=120,
         cwd=REPO,
     )
-    assert report.returncode != 0 and "Traceback" not in report.stderr and not (tmp_path / "r.pdf").exists()
+    assert report.returncode == 3 and "Traceback" not in report.stderr and not (tmp_path / "r.pdf").exists()
     _assert_names_file_and_checksums(report.stderr, models, expected, actual)
+
+
+class _BrokenModelPipeline:
+    """A pipeline whose model fails while a job runs (e.g. onnxruntime refuses a file replaced after start-up)."""
+
+    classifier, classifier_error = object(), None
+
+    def run(self, source, *, patient=None):
+        raise ModelLoadError("model file models/trace_unet.onnx cannot be opened by onnxruntime: bad graph",
+                             ("trace_unet",))
+
+
+def test_a_model_fault_during_a_job_is_a_503_naming_the_model_not_a_422(make_client, edf_bytes):
+    client = make_client(pipeline=_BrokenModelPipeline())
+    answer = client.post(f"{POST}?wait=true", headers=AUTH, files={"file": ("r.edf", edf_bytes)})
+    assert answer.status_code == 503, answer.text
+    assert answer.json()["detail"].startswith("model unavailable") and "trace_unet.onnx" in answer.json()["detail"]

@@ -166,3 +166,19 @@ def test_cors_off_by_default_and_on_when_configured(make_client):
     assert "access-control-allow-origin" not in off.headers
     on = make_client(cors_origins=["https://app.example"]).options("/api/v1/reports", headers=preflight)
     assert on.headers["access-control-allow-origin"] == "https://app.example"
+
+
+def test_the_report_route_answers_json_valid_against_the_report_schema(client, edf_bytes):
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "report" / "schema.json").read_text())
+    posted = client.post("/api/v1/reports?wait=true", headers=AUTH, files={"file": ("r.edf", edf_bytes)}).json()
+    answer = client.get(f"/api/v1/reports/{posted['id']}", headers=AUTH)
+    assert answer.status_code == 200 and answer.json()["state"] == "done"
+    jsonschema.validate(answer.json()["report"], schema)
+    assert answer.json()["report"] == posted["report"]
+    declared = client.app.openapi()["paths"]["/api/v1/reports/{job_id}"]["get"]["responses"]["200"]
+    assert "JobResponse" in json.dumps(declared)

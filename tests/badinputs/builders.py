@@ -202,6 +202,52 @@ def synthetic_scene(folder: Path) -> Path:
     return _save(np.clip(scene, 0, 255).astype(np.uint8), folder / "holiday.jpg", quality=90)
 
 
+def random_noise(folder: Path) -> Path:
+    """Uniform random RGB noise, 1600×1200 (every pixel independent)."""
+    rng = np.random.default_rng(11)
+    return _save(rng.integers(0, 256, (1200, 1600, 3), dtype=np.uint8), folder / "ecg.png")
+
+
+def text_page(folder: Path) -> Path:
+    """A typed letter: an A4 page at 150 dpi of dark text lines and a heading, no ECG."""
+    import cv2
+
+    rng = np.random.default_rng(12)
+    page = np.full((1754, 1240, 3), 250, np.uint8)
+    words = "patient referral letter dear colleague thank you for seeing this gentleman with chest pain".split()
+    cv2.putText(page, "Cardiology clinic", (100, 130), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (10, 10, 10), 3, cv2.LINE_AA)
+    y = 230
+    while y < 1650:
+        line = " ".join(rng.choice(words, size=int(rng.integers(5, 9))))
+        cv2.putText(page, line, (100, y), cv2.FONT_HERSHEY_SIMPLEX, 0.9, (25, 25, 25), 2, cv2.LINE_AA)
+        y += 40 + (45 if rng.random() < 0.12 else 0)
+    return _save(page, folder / "letter.png")
+
+
+def ruled_page(folder: Path) -> Path:
+    """A photo-like shot of a ruled notebook page with handwriting-like scribbles: long straight lines, no ECG."""
+    import cv2
+
+    rng = np.random.default_rng(13)
+    h, w = 1200, 1600
+    shade = np.linspace(235, 200, w)[None, :, None] * np.ones((h, 1, 3))
+    page = (shade * np.array([1.0, 0.98, 0.92])).astype(np.float32)
+    for y in range(120, h - 60, 48):
+        cv2.line(page, (0, y), (w, y), (200, 160, 120), 2, cv2.LINE_AA)
+    cv2.line(page, (160, 0), (160, h), (90, 90, 220), 2, cv2.LINE_AA)
+    for y in range(160, h - 200, 96):
+        x = 200
+        while x < w - 150:
+            length = int(rng.integers(40, 160))
+            xs = np.arange(x, x + length, 3)
+            ys = y - 12 + 10 * np.sin(xs / rng.uniform(4, 9)) + rng.normal(0, 2, xs.size)
+            points = np.stack([xs, ys], axis=1).astype(np.int32)
+            cv2.polylines(page, [points], False, (120, 60, 30), 2, cv2.LINE_AA)
+            x += length + int(rng.integers(20, 50))
+    page += rng.normal(0, 5, page.shape).astype(np.float32)
+    return _save(np.clip(page, 0, 255).astype(np.uint8), folder / "notes.jpg", quality=88)
+
+
 def white_page(folder: Path) -> Path:
     return _save(np.full((1754, 1240, 3), 255, np.uint8), folder / "scan.png")
 

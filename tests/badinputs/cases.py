@@ -147,6 +147,27 @@ CASES: tuple[Case, ...] = (
         b.synthetic_scene,
         **refused("no ECG found", stage=StageCheck("digitize", 422, "no ECG found")),
     ),
+    Case(
+        "random_noise",
+        "uniform random RGB noise (1600×1200), no ECG",
+        "image",
+        b.random_noise,
+        **refused("no ECG found", stage=StageCheck("digitize", 422, "no ECG found")),
+    ),
+    Case(
+        "text_page",
+        "a typed letter (A4, 150 dpi, text lines only), no ECG",
+        "image",
+        b.text_page,
+        **refused("no ECG found", stage=StageCheck("digitize", 422, "no ECG found")),
+    ),
+    Case(
+        "ruled_notebook_photo",
+        "a photo-like ruled notebook page with handwriting-like scribbles (long straight lines), no ECG",
+        "image",
+        b.ruled_page,
+        **refused("no ECG found", stage=StageCheck("digitize", 422, "no ECG found")),
+    ),
     # --- unusual but readable ECG prints -----------------------------------------------------------------------
     Case(
         "rotated_90",

@@ -25,7 +25,17 @@ def test_all_normal_sources_agree():
     abnormal = check.label("ABNORMAL")
     assert abnormal.status == "agree" and abnormal.resolved is False
     assert check.disagreements == ()
-    assert check.label("AFLT").status == "single source"  # only the tiled classifier speaks of flutter
+    assert check.label("AFLT").status == "agree"  # the waveform rules now speak of flutter too
+    assert all(check.label(x).verdicts["waveform"] is False for x in ("AFLT", "PVC", "PAC", "AT", "WPW"))
+
+
+def test_waveform_speaks_of_every_shared_label():
+    """PVC, PAC, flutter and atrial tachycardia have waveform rules; bigeminy states PVC."""
+    found = [Finding("SR", "sinus rhythm"), Finding("BIGU", "ventricular bigeminy", {"ectopic_beats": 5})]
+    verdicts = waveform_verdicts(found)
+    assert all(v is not None for v in verdicts.verdicts.values())
+    assert verdicts.verdicts["PVC"] is True and verdicts.evidence["PVC"] == {"ectopic_beats": 5}
+    assert verdicts.verdicts["ABNORMAL"] is True
 
 
 def test_disagreement_is_flagged_and_left_unresolved():
@@ -80,9 +90,9 @@ def test_unvalidated_tiled_classes_are_shown_but_not_counted():
     abnormal = check.label("ABNORMAL")  # NORM is not validated: the tiled ABNORMAL verdict does not count
     assert abnormal.verdicts["tiled"] is True and abnormal.counted == {"waveform": False, "fusion": False}
     assert abnormal.status == "agree" and abnormal.resolved is False
-    pvc = check.label("PVC")  # validated: counts
-    assert pvc.excluded == {} and pvc.status == "single source" and pvc.resolved is True
-    assert {c.label for c in check.disagreements} == set()
+    pvc = check.label("PVC")  # validated: counts, and the waveform rules (no premature beat) say otherwise
+    assert pvc.excluded == {} and pvc.status == "disagree" and pvc.resolved is None
+    assert {c.label for c in check.disagreements} == {"PVC"}
     assert check.to_dict()["labels"][1]["excluded"] == {"tiled": afib.excluded["tiled"]}
 
 

@@ -7,7 +7,8 @@ import pytest
 
 from classify.labels import TILED_CLASSES
 from classify.manifest import ModelIntegrityError, ModelUnavailableError, read_manifest
-from classify.runtime import Classifier, select_providers
+from classify.runtime import Classifier
+from ecg.models import select_providers
 from tests.conftest import make_fake_models
 
 

@@ -1,0 +1,133 @@
+"""Lead identity: the printed labels first, the templates as the prior, the limb-lead physics as the check.
+
+1. The template's candidate orders (standard, Cabrera with −aVR and with aVR; :mod:`digitize.candidates`) are
+   scored by how well they agree with the labels read (:mod:`digitize.labels`): Σ p over panels whose label names
+   the candidate's lead minus Σ p over those naming another lead. Without at least :data:`MIN_READS` labels read
+   the physics alone chooses (:func:`digitize.candidates.choose_order`).
+2. Every panel whose label was read with probability ≥ :data:`OVERRIDE_LEVEL` takes the label's lead (any lead
+   order); the panel that held that lead under the prior takes the overridden panel's lead (a swap), so every lead
+   stays printed once in the grid. Rhythm strips take their label's lead.
+3. aVR's polarity (aVR or −aVR) is chosen by the physics (:func:`digitize.physics.limb_check`).
+
+Each panel's evidence is returned: labels that disagree with the final lead, and leads named from a label against
+the prior, lower the lead's confidence with a reason (:func:`label_factors`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from digitize.calibrate import Calibration
+from digitize.candidates import CLEARLY_BETTER, candidate_orders, choose_order, grid_rows, layout_signals
+from digitize.labels import LabelRead
+from digitize.layout import Layout
+from digitize.physics import LimbCheck, limb_check
+from digitize.trace import RowTrace
+
+MIN_READS = 2
+"""Labels (read with ≥ :data:`digitize.labels.READ_LEVEL`) needed before they choose between template orders."""
+
+OVERRIDE_LEVEL = 0.8
+"""Probability from which a label names its panel's lead against the template."""
+
+DISAGREE_FACTOR = 0.5
+"""Confidence factor of a lead whose printed label reads another lead name."""
+
+AGAINST_PRIOR_FACTOR = 0.85
+"""Confidence factor of a lead named from its label against every template order (no second source agrees)."""
+
+
+def _agreement(layout: Layout, reads: dict[int, tuple[str, float]]) -> float:
+    score = 0.0
+    for index, (lead, p) in reads.items():
+        score += p if layout.panels[index].lead == lead else -p
+    return score
+
+
+def assign_leads(
+    traces: Sequence[RowTrace],
+    layout: Layout,
+    calibration: Calibration,
+    fs: float,
+    reads: Sequence[LabelRead],
+) -> tuple[Layout, LimbCheck, list[str], dict[str, tuple[float, str]]]:
+    """Final lead names (and aVR polarity) of ``layout``'s panels, the physics check, notes, and per lead a
+    confidence factor with its reason (only leads whose label evidence weakens them)."""
+    confident = {r.panel: (r.lead, r.probability) for r in reads if r.lead is not None and r.panel < len(layout.panels)}
+    if len(confident) < MIN_READS:
+        chosen, limbs, notes = choose_order(traces, layout, calibration, fs)
+        return chosen, limbs, notes + [f"printed lead labels: {len(confident)} read"], _factors(chosen, confident, ())
+    candidates = candidate_orders(layout, with_3x4=True)
+    scored = [(name, c, _agreement(c, confident)) for name, c in candidates]
+    top = max(s for _, _, s in scored)
+    tied = [(name, c) for name, c, s in scored if s >= top - 1e-6]
+    notes = [f"printed lead labels: {len(confident)} read"]
+    if len(tied) > 1:  # the labels do not tell these orders apart (e.g. aVR vs −aVR): physics decides
+        checks = [(name, c, limb_check(layout_signals(traces, c, calibration, fs), fs)) for name, c in tied]
+        name, prior, _ = min(checks, key=lambda item: item[2].score if item[2].checked else np.inf)
+    else:
+        name, prior = tied[0]
+    notes.append(f"labels agree best with the {name}")
+    template_leads = tuple(p.lead for p in prior.panels)
+    final = _override(prior, confident, notes)
+    final = _avr_polarity(traces, final, calibration, fs, notes)
+    limbs = limb_check(layout_signals(traces, final, calibration, fs), fs)
+    return final, limbs, notes, _factors(final, confident, template_leads)
+
+
+def _override(layout: Layout, reads: dict[int, tuple[str, float]], notes: list[str]) -> Layout:
+    panels = list(layout.panels)
+    n_grid = grid_rows(layout.template)
+    for index, (lead, p) in sorted(reads.items(), key=lambda item: -item[1][1]):
+        panel = panels[index]
+        if p < OVERRIDE_LEVEL or panel.lead == lead:
+            continue
+        if panel.row >= n_grid:  # a rhythm strip: any lead
+            notes.append(f"rhythm strip {panel.row + 1}: label reads {lead} (was {panel.lead})")
+            panels[index] = replace(panel, lead=lead, sign=1.0)
+            continue
+        holders = [i for i, q in enumerate(panels) if q.row < n_grid and q.lead == lead and i != index]
+        if any(i in reads and reads[i][0] == lead and reads[i][1] >= p for i in holders):
+            continue  # another panel's label claims this lead more surely
+        old = panel.lead
+        panels[index] = replace(panel, lead=lead, sign=1.0)
+        for i in holders:
+            panels[i] = replace(panels[i], lead=old, sign=1.0)
+        notes.append(f"row {panel.row + 1} panel at {panel.t_start_s:.1f} s: label reads {lead} (template {old})")
+    return replace(layout, panels=tuple(panels))
+
+
+def _avr_polarity(traces, layout: Layout, calibration: Calibration, fs: float, notes: list[str]) -> Layout:
+    """aVR or −aVR, whichever obeys the limb physics clearly better (the label does not show the sign)."""
+    indices = [i for i, p in enumerate(layout.panels) if p.lead == "aVR"]
+    if not indices:
+        return layout
+    flipped_panels = list(layout.panels)
+    for i in indices:
+        flipped_panels[i] = replace(flipped_panels[i], sign=-flipped_panels[i].sign)
+    flipped = replace(layout, panels=tuple(flipped_panels))
+    here = limb_check(layout_signals(traces, layout, calibration, fs), fs)
+    there = limb_check(layout_signals(traces, flipped, calibration, fs), fs)
+    if here.checked and there.checked and there.score < CLEARLY_BETTER * here.score:
+        sign = flipped.panels[indices[0]].sign
+        notes.append(f"aVR printed {'inverted (−aVR)' if sign < 0 else 'upright'}: physics residual "
+                     f"{here.score:.2f} → {there.score:.2f}")
+        return flipped
+    return layout
+
+
+def _factors(
+    layout: Layout, reads: dict[int, tuple[str, float]], template_leads: tuple[str, ...]
+) -> dict[str, tuple[float, str]]:
+    factors: dict[str, tuple[float, str]] = {}
+    for index, panel in enumerate(layout.panels):
+        if index in reads and reads[index][0] != panel.lead:
+            factors[panel.lead] = (DISAGREE_FACTOR, f"printed label reads {reads[index][0]} "
+                                                    f"(p {reads[index][1]:.2f})")
+        elif template_leads and index < len(template_leads) and template_leads[index] != panel.lead:
+            factors.setdefault(panel.lead, (AGAINST_PRIOR_FACTOR, f"named from its printed label, not the "
+                                                                  f"template ({template_leads[index]})"))
+    return factors
