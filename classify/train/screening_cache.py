@@ -5,7 +5,8 @@ digitization quality and lead confidences, whether the record could be measured,
 waveform features (:mod:`classify.features`, version stamped; NaN as ``null``) and both image classifiers' outputs
 with the model versions. The waveform classifier is *not* cached: it runs on the cached features when the combiner
 is fitted, so a retrained waveform model needs no new digitization; ``--refresh-classifiers`` re-runs only the
-image classifiers (a retrained tiled network) on images already in the cache.
+image classifiers (a retrained tiled network) on images already in the cache, ``--refresh-analysis`` only the
+measurement, rules and features (a changed :mod:`analyze`) on the cached digitized records.
 
 Sets::
 
@@ -46,14 +47,23 @@ def image_labels(scp_codes: str, classes: dict[str, str]) -> dict[str, int | Non
 
 def source_outputs(image: np.ndarray, record_source: Any, classifier: Any) -> dict[str, Any]:
     """Digitize (or take the given digitization), measure, and classify one image: the cache row minus labels."""
-    from analyze import findings, measure
-    from classify.crosscheck import WAVEFORM_ABNORMAL
-    from ecg.errors import EcgInputError
-
     t0 = time.perf_counter()
     record, quality, confidence = record_source(image)
     row: dict[str, Any] = {"quality": quality, "lead_confidence": confidence,
                            "good_leads": sum(1 for v in confidence.values() if v >= 0.5) if confidence else None}
+    row.update(analysis_outputs(record))
+    row["seconds_digitize_analyze"] = round(time.perf_counter() - t0, 2)
+    row.update(classifier_outputs(image, classifier))
+    return row
+
+
+def analysis_outputs(record: Any) -> dict[str, Any]:
+    """What the analysis gives the screening: measurable, codes, the rules' abnormal flag, the waveform features."""
+    from analyze import findings, measure
+    from classify.crosscheck import WAVEFORM_ABNORMAL
+    from ecg.errors import EcgInputError
+
+    row: dict[str, Any] = {}
     try:
         m = measure(record)
         codes = [f.code for f in findings(m)]
@@ -65,8 +75,6 @@ def source_outputs(image: np.ndarray, record_source: Any, classifier: Any) -> di
     features = record_features(record, m)
     row["features"] = [None if not np.isfinite(v) else round(float(v), 5) for v in features]
     row["feature_version"] = FEATURE_VERSION
-    row["seconds_digitize_analyze"] = round(time.perf_counter() - t0, 2)
-    row.update(classifier_outputs(image, classifier))
     return row
 
 
@@ -135,6 +143,23 @@ def _items(name: str, ptbxl: Path, limit: int | None):  # type: ignore[no-untype
         yield f"s{ecg_id}", ecg_id, f"synth-{levels[n % 3]}", render
 
 
+def refresh_analysis(path: Path, digitized: Path) -> int:
+    """Re-run the analysis (new measurement code, new rules) on the digitized records of the rows of one cache file,
+    keeping the classifiers' outputs; rows refreshed."""
+    from ecg.io import read_record
+
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    done = 0
+    for r in rows:
+        source = digitized / CACHED_SET_NAMES.get(r["set"], r["set"]) / f"{r['name']}.json"
+        if "error" in r or not source.exists():
+            continue
+        r.update(analysis_outputs(read_record(source, fs=500.0)))
+        done += 1
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return done
+
+
 def build(
     set_name: str, out: Path, ptbxl: Path, digitized: Path | None, limit: int | None, refresh: bool, wait: bool = False
 ) -> int:
@@ -195,7 +220,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--refresh-classifiers", action="store_true")
     parser.add_argument("--wait", action="store_true", help="skip images the integrator has not digitized yet")
+    parser.add_argument("--refresh-analysis", action="store_true",
+                        help="re-run measurement and rules on the cached digitized records (after analyze changed)")
     args = parser.parse_args(argv)
+    if args.refresh_analysis:
+        n = refresh_analysis(args.out / f"{args.set}.jsonl", args.digitized)
+        print(f"{n} rows re-analysed → {args.out / (args.set + '.jsonl')}")
+        return 0
     n = build(args.set, args.out, args.ptbxl, args.digitized if args.digitized.exists() else None, args.limit,
               args.refresh_classifiers, args.wait)
     print(f"{n} rows → {args.out / (args.set + '.jsonl')}")
