@@ -269,11 +269,13 @@ def _classifier_panel(c: Canvas, report: Report, saliency: np.ndarray | None, x:
         yy -= 4
     yy = _waveform_and_screening_lines(c, report, x, yy)
     versions = ", ".join(f"{k} {v}" for k, v in cls.get("model_versions", {}).items())
-    c.setFont("Helvetica", 6.5)
-    c.drawString(x * mm, (yy - 4) * mm, f"models: {versions}")
+    para = Paragraph(f"models: {escape(versions)}", SMALL)
+    _, h = para.wrapOn(c, w * mm, 20 * mm)
+    para.drawOn(c, x * mm, (yy - 2) * mm - h)
+    yy -= 2 + h / mm
     if saliency is not None:
-        _images(c, [(saliency, "Occlusion saliency (top decision) with beat boxes")], x, yy - 44, w, 38)
-    return yy - 6
+        _images(c, [(saliency, "Occlusion saliency (top decision) with beat boxes")], x, yy - 40, w, 38)
+    return yy - 2
 
 
 def _tiled_lines(c: Canvas, tiled: dict[str, Any], x: float, top: float) -> float:
@@ -347,9 +349,10 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
     table.drawOn(c, x * mm, (top - 5) * mm - h)
     c.setFont("Helvetica", 6.5)
     c.drawString(x * mm, (top - 8) * mm - h, "* interval-defined: the waveform measurement is authoritative. "
-                 "† not validated, not counted. Red rows disagree (shown for review; the screening model "
+                 "† not validated, not counted.")
+    c.drawString(x * mm, (top - 11) * mm - h, "Red rows: sources disagree (shown for review; the screening model "
                  "weighs the sources).")
-    return top - 8 - h / mm
+    return top - 11 - h / mm
 
 
 def _authoritative(check: dict[str, Any]) -> bool:
