@@ -221,7 +221,7 @@ class Pipeline:
             digitization=DigitizationSummary.of(d).to_dict() if d else None,
             measurements=out.measurements.to_dict() if out.measurements else None,
             findings=[f.to_dict() for f in out.findings],
-            classifiers=_classifier_summary(out.classification, wave),
+            classifiers=_classifier_summary(out.classification, wave, self.screening),
             crosscheck=check.to_dict(),
             timings_s=out.timings,
             errors=out.errors,
@@ -308,14 +308,19 @@ def _unvalidated_note(classification: ClassificationResult | None) -> tuple[str,
     )
 
 
-def _classifier_summary(result: ClassificationResult | None, wave: WaveformResult | None) -> dict[str, Any] | None:
-    """``classifiers``: the image classifiers' outputs (when they ran) and ``waveform`` (when it ran)."""
+def _classifier_summary(
+    result: ClassificationResult | None, wave: WaveformResult | None, screening: ScreeningModel | None = None
+) -> dict[str, Any] | None:
+    """``classifiers``: the image classifiers' outputs (when they ran) and ``waveform`` (when it ran); the model
+    versions include the waveform classifier's and the screening model's."""
     if result is None and wave is None:
         return None
     out = result.as_dict() if result is not None else {"model_versions": {}}
     if wave is not None:
         out["waveform"] = wave.to_dict()
         out["model_versions"] = {**out.get("model_versions", {}), "waveform": wave.version}
+    if screening is not None:
+        out["model_versions"] = {**out.get("model_versions", {}), "screening": screening.version}
     return out
 
 

@@ -103,7 +103,8 @@ def _current_makers(models: Path | None) -> dict[str, Any]:
     from report.pipeline import software_version
 
     entries = read_manifest(models or DEFAULT_MODELS_DIR)
-    return {"software": software_version(), "models": {n: entries[n].version for n in MODEL_NAMES if n in entries}}
+    names = (*MODEL_NAMES, "waveform", "screening")  # every model a report's verdict depends on
+    return {"software": software_version(), "models": {n: entries[n].version for n in names if n in entries}}
 
 
 def _is_current(cached: Path, image: Path, made_by: dict[str, Any]) -> bool:
