@@ -25,7 +25,7 @@ import numpy as np
 from analyze.measure import Measurements
 from classify.features import FEATURE_NAMES, FEATURE_VERSION, record_features
 from classify.manifest import ModelUnavailableError, validated_classes
-from ecg.manifest import resolve_models_dir
+from ecg.manifest import read_manifest, resolve_models_dir
 from ecg.models import open_model
 from ecg.record import EcgRecord
 
@@ -70,14 +70,16 @@ class WaveformClassifier:
     def __init__(self, models_dir: str | Path | None = None, *, threads: int | None = 1) -> None:
         self.models_dir = resolve_models_dir(models_dir)
         message = f"model file {self.models_dir / 'waveform.onnx'} is missing; train with: {TRAIN_HINT}"
-        loaded = open_model(MODEL_NAME, self.models_dir, threads=threads, missing_message=message)
-        entry, path = loaded.entry, loaded.path
-        spec = entry.inputs.get("features", {})
-        if spec.get("feature_version") != FEATURE_VERSION or list(spec.get("feature_names", [])) != list(FEATURE_NAMES):
+        listed = read_manifest(self.models_dir).get(MODEL_NAME)  # checked before onnxruntime parses the file
+        spec = listed.inputs.get("features", {}) if listed else {}
+        if listed and (spec.get("feature_version") != FEATURE_VERSION
+                       or list(spec.get("feature_names", [])) != list(FEATURE_NAMES)):
             raise ModelUnavailableError(
-                f"{path} was trained on features {spec.get('feature_version')!r}, this code computes "
-                f"{FEATURE_VERSION!r}; retrain with: {TRAIN_HINT}", (MODEL_NAME,)
+                f"{self.models_dir / listed.file} was trained on features {spec.get('feature_version')!r}, this code "
+                f"computes {FEATURE_VERSION!r}; retrain with: {TRAIN_HINT}", (MODEL_NAME,)
             )
+        loaded = open_model(MODEL_NAME, self.models_dir, threads=threads, missing_message=message)
+        entry = loaded.entry
         self.session = loaded.session
         self.entry = entry
         self.classes = tuple(entry.classes)
