@@ -54,7 +54,10 @@ def record_labels(scp_codes: str, classes: dict[str, str]) -> np.ndarray:
     return np.array(row, dtype=np.float32)
 
 
-def extract(ptbxl: Path, out: Path, variants: int, seed: int, limit: int | None = None) -> dict[str, int]:
+def extract(
+    ptbxl: Path, out: Path, variants: int, seed: int, limit: int | None = None,
+    splits: tuple[str, ...] = ("train", "val"),
+) -> dict[str, int]:
     """Write ``train.npz`` and ``val.npz`` (X, y, ecg_id, variant, layout) under ``out``; rows per split."""
     import pandas as pd
 
@@ -71,7 +74,7 @@ def extract(ptbxl: Path, out: Path, variants: int, seed: int, limit: int | None 
     classes = load_diagnostic_classes(ptbxl / "scp_statements.csv")
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for split in ("train", "val"):
+    for split in splits:
         ids = [int(i) for i in table.index[splits == split]][:limit]
         rows, labels, meta = [], [], []
         start = time.perf_counter()
@@ -135,13 +138,17 @@ def validation_figures(models: list, X: np.ndarray, y: np.ndarray) -> tuple[dict
     return thresholds, per_class
 
 
-def fit(features: Path, models_dir: Path, seed: int, command: str) -> dict:
-    """Fit on ``train.npz``, validate on the first variant of ``val.npz``, export ONNX and write the manifest."""
+def fit(features: Path, models_dir: Path, seed: int, command: str, extra_train: tuple[Path, ...] = ()) -> dict:
+    """Fit on ``train.npz`` (plus those of ``extra_train``: more degraded variants), validate on the first variant of
+    ``val.npz``, export ONNX and write the manifest."""
     from classify.train.waveform_onnx import export_waveform
 
-    train, val = np.load(features / "train.npz"), np.load(features / "val.npz")
-    if str(train["feature_version"]) != FEATURE_VERSION:
-        raise SystemExit(f"{features}: features are {train['feature_version']}, expected {FEATURE_VERSION}; re-extract")
+    val = np.load(features / "val.npz")
+    parts = [np.load(folder / "train.npz") for folder in (features, *extra_train)]
+    for folder, part in zip((features, *extra_train), parts, strict=True):
+        if str(part["feature_version"]) != FEATURE_VERSION:
+            raise SystemExit(f"{folder}: features {part['feature_version']}, expected {FEATURE_VERSION}; re-extract")
+    train = {key: np.concatenate([part[key] for part in parts]) for key in ("X", "y", "ecg_id", "variant")}
     models = fit_models(train["X"], train["y"], seed)
     first = val["variant"] == 0
     thresholds, per_class = validation_figures(models, val["X"][first], val["y"][first])
@@ -149,7 +156,8 @@ def fit(features: Path, models_dir: Path, seed: int, command: str) -> dict:
         "source": "PTB-XL true signals degraded by classify.train.degrade (print masks 3x4+1 / 6x2+1 / 12x1, "
                   "jitter, smoothing, noise, wander)",
         "split_method": "patients", "train_rows": int(len(train["X"])), "val_rows": int(first.sum()),
-        "train_records": int(len(np.unique(train["ecg_id"]))), "variants": int(train["variant"].max() + 1),
+        "train_records": int(len(np.unique(train["ecg_id"]))),
+        "variants_per_record": round(len(train["X"]) / len(np.unique(train["ecg_id"])), 2),
     }
     metrics = {"split": "val", "per_class": per_class,
                "note": "val = one degraded variant per val-split record (true signals, not images)"}
@@ -199,10 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--variants", type=int, default=4)
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--limit", type=int, default=None, help="records per split (smoke runs)")
+    f.add_argument("--splits", nargs="+", default=["train", "val"], choices=["train", "val"])
     t = sub.add_parser("fit", help="feature rows → models/waveform.onnx + manifest entry")
     t.add_argument("--features", type=Path, required=True)
     t.add_argument("--models-dir", type=Path, default=Path("models"))
     t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--extra-train", type=Path, nargs="*", default=[], help="more train.npz folders (other seeds)")
     h = sub.add_parser("thresholds", help="re-choose thresholds on digitized validation images (screening cache)")
     h.add_argument("--cache", type=Path, action="append", required=True)
     h.add_argument("--models-dir", type=Path, default=Path("models"))
@@ -215,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "features":
         if not (args.ptbxl / "ptbxl_database.csv").exists():
             parser.error(f"{args.ptbxl}: no ptbxl_database.csv (give --ptbxl)")
-        print(json.dumps(extract(args.ptbxl, args.out, args.variants, args.seed, args.limit)))
+        print(json.dumps(extract(args.ptbxl, args.out, args.variants, args.seed, args.limit, tuple(args.splits))))
         return 0
     command = "python -m classify.train.waveform " + " ".join(sys.argv[1:] if argv is None else argv)
-    print(json.dumps(fit(args.features, args.models_dir, args.seed, command), indent=1, default=float))
+    print(json.dumps(fit(args.features, args.models_dir, args.seed, command, tuple(args.extra_train)), indent=1,
+                     default=float))
     return 0
 
 
