@@ -56,7 +56,7 @@ def record_labels(scp_codes: str, classes: dict[str, str]) -> np.ndarray:
 
 def extract(
     ptbxl: Path, out: Path, variants: int, seed: int, limit: int | None = None,
-    splits: tuple[str, ...] = ("train", "val"),
+    wanted: tuple[str, ...] = ("train", "val"),
 ) -> dict[str, int]:
     """Write ``train.npz`` and ``val.npz`` (X, y, ecg_id, variant, layout) under ``out``; rows per split."""
     import pandas as pd
@@ -74,7 +74,7 @@ def extract(
     classes = load_diagnostic_classes(ptbxl / "scp_statements.csv")
     out.mkdir(parents=True, exist_ok=True)
     counts = {}
-    for split in splits:
+    for split in wanted:
         ids = [int(i) for i in table.index[splits == split]][:limit]
         rows, labels, meta = [], [], []
         start = time.perf_counter()
