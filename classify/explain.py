@@ -131,7 +131,10 @@ def explain(classifier: Classifier, image: np.ndarray, result: ClassificationRes
     prepared = classifier.prepare(image)
     shape = image.shape[:2]
     labels = result.tiled.labels or (max(result.tiled.probabilities, key=result.tiled.probabilities.get),)
-    maps = [_to_input(m, prepared["tiled"], shape) for m in tiled_saliency(classifier, prepared["tiled"].image, labels)]
+    maps = []
+    if "tiled" in prepared:  # a canonical-input tiled model reads the digitized record, not the image: no map here
+        tiled_maps = tiled_saliency(classifier, prepared["tiled"].image, labels)
+        maps = [_to_input(m, prepared["tiled"], shape) for m in tiled_maps]
     view = prepared["detector"]
     boxes = view.boxes_from_input(np.array([b.box for b in result.fusion.beats], dtype=np.float32).reshape(-1, 4))
     beats = tuple(

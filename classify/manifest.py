@@ -48,7 +48,8 @@ __all__ = [
 MODEL_NAMES = ("tiled", "detector", "fusion")
 
 TRAIN_HINTS = {
-    "tiled": "python -m classify.train.tiled … && python -m classify.train.export --tiled RUN_DIR",
+    "tiled": "python -m classify.train.canonical_data … && python -m classify.train.tiled_canonical … "
+    "&& python -m classify.train.export --tiled RUN_DIR",
     "detector": "python -m classify.train.detector … && python -m classify.train.export --detector RUN_DIR",
     "fusion": "python -m classify.train.fusion … && python -m classify.train.export --fusion RUN_DIR",
 }

@@ -79,6 +79,13 @@ def agreement(reports: list[dict[str, Any]], labels: dict[str, set[str]] | None 
     out: dict[str, Any] = {"n_reports": len(reports), "labels": {}}
     statuses = [r["status"]["screening"] for r in reports]
     out["status_counts"] = {s: statuses.count(s) for s in sorted(set(statuses))}
+    inputs = [((r.get("classifiers") or {}).get("tiled") or {}).get("input", "image") for r in reports]
+    out["tiled_input_counts"] = {s: inputs.count(s) for s in sorted(set(inputs))}
+    if "canonical" in inputs:  # classify.runtime.CANONICAL_NOTE: not an independent source of the digitizer
+        out["notes"] = [
+            "the tiled classifier read re-renderings of the digitized records: its agreement with the "
+            "waveform rules is not independent of the digitizer; the fusion network reads raw pixels"
+        ]
     for label in SHARED_LABELS:
         entry: dict[str, Any] = {"pairs": {}}
         for a, b in combinations(SOURCES, 2):

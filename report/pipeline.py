@@ -1,12 +1,14 @@
 """The whole pipeline, used by the command line and the HTTP API alike.
 
 image ──► digitize ──► analyze (measure → findings) ──► waveform-feature classifier ──┐
-  └────► classify (tiled + fusion) ────────────────────────────────────────────────────┴─► cross-check
-                                                                   ──► screening model ──► `Report`
+  │          └─► classify: tiled (reads the digitized record) ──────────────────────────┤
+  └────────────► classify: fusion (reads the image) ────────────────────────────────────┴─► cross-check
+                                                                        ──► screening model ──► `Report`
 
-Models load once per `Pipeline`. Digitization and classification need only the image, so they run concurrently
-(onnxruntime and OpenCV release the GIL). A signal record (CSV / EDF / WFDB / JSON) runs the waveform path and is
-printed as a clean 3×4 paper ECG for the image classifiers; the report says so.
+Models load once per `Pipeline`. The tiled classifier reads a canonical re-rendering of the digitized record
+(:mod:`classify.canonical`), so classification runs after digitization; the report notes that dependence. A signal
+record (CSV / EDF / WFDB / JSON) runs the waveform path; the fusion network sees a clean 3×4 paper print of it and
+the tiled classifier the record itself; the report says so.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from analyze.codes import CODES
 from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
 from classify.manifest import MIN_VALIDATION_AUROC, MIN_VALIDATION_SUPPORT, ModelUnavailableError
-from classify.runtime import ClassificationResult, Classifier
+from classify.runtime import ClassificationResult, Classifier, FusionResult
 from classify.screening import ScreeningInputs, ScreeningModel, good_lead_share
 from classify.waveform import WaveformClassifier, WaveformResult
 from digitize.load import load_image
@@ -133,13 +135,18 @@ class Pipeline:
             else digitize_image
         )
         digitized = self._pool.submit(_timed, digitize, image)
-        classified = self._pool.submit(_timed, self._classify, image) if self.classifier else None
+        fused = self._pool.submit(_timed, self._fusion, image) if self.classifier else None  # raw pixels: concurrent
         digitization, timings["digitize"] = digitized.result()
         classification, errors = None, {}
-        if classified is not None:
-            (classification, error), timings["classify"] = classified.result()
+        if fused is not None:  # the tiled classifier reads the digitized record, so it runs after the digitizer
+            assert self.classifier is not None
+            (fusion, error), fusion_s = fused.result()
             if error:
                 errors["classify"] = error
+            else:
+                tiled, tiled_s = _timed(self.classifier.classify_tiled, image, digitization.record)
+                classification = self.classifier.combine(image, tiled, fusion)
+                timings["classify"] = fusion_s + tiled_s
         outputs = StageOutputs(path, "image", digitization.record, image, start, digitization=digitization,
                                classification=classification, errors=errors, timings=timings,
                                notes=_pdf_pages_note(path))
@@ -162,7 +169,7 @@ class Pipeline:
                 errors["render"] = str(exc)
             timings["render"] = time.perf_counter() - t0
             if image is not None:
-                (classification, error), timings["classify"] = _timed(self._classify, image)
+                (classification, error), timings["classify"] = _timed(self._classify, image, record)
                 if error:
                     errors["classify"] = error
         notes = (
@@ -177,10 +184,17 @@ class Pipeline:
         return self._finish(outputs, patient)
 
     # --- shared tail ------------------------------------------------------------------------------------------
-    def _classify(self, image: np.ndarray) -> tuple[ClassificationResult | None, str | None]:
+    def _fusion(self, image: np.ndarray) -> tuple[FusionResult | None, str | None]:
         assert self.classifier is not None
         try:
-            return self.classifier.classify(image), None
+            return self.classifier.classify_fusion(image), None
+        except EcgInputError as exc:
+            return None, str(exc)
+
+    def _classify(self, image: np.ndarray, record: EcgRecord | None) -> tuple[ClassificationResult | None, str | None]:
+        assert self.classifier is not None
+        try:
+            return self.classifier.classify(image, record=record), None
         except EcgInputError as exc:
             return None, str(exc)
 
@@ -208,7 +222,7 @@ class Pipeline:
         status = self._status(out, check, self._screening_probability(out, wave, check))
         if self.classifier_error:
             out.errors.setdefault("classify", self.classifier_error)
-        notes = out.notes + _unvalidated_note(out.classification) + self.model_errors
+        notes = out.notes + _tiled_notes(out.classification) + self.model_errors
         out.timings["total"] = time.perf_counter() - out.started
         d = out.digitization
         report = Report(
@@ -297,15 +311,19 @@ def _pdf_pages_note(path: Path) -> tuple[str, ...]:
     return (f"the PDF has {pages} pages; only page 1 was read (submit one ECG per file)",)
 
 
-def _unvalidated_note(classification: ClassificationResult | None) -> tuple[str, ...]:
-    unvalidated = [c for c in TILED_CLASSES if classification and c not in classification.tiled.validated]
-    if not unvalidated:
+def _tiled_notes(classification: ClassificationResult | None) -> tuple[str, ...]:
+    """What the report says about the tiled classifier: what it read, and the classes that did not pass validation."""
+    if classification is None:
         return ()
-    return (
-        f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
-        f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
-        "cross-check or the status",
-    )
+    notes = (classification.tiled.note,) if classification.tiled.note else ()
+    unvalidated = [c for c in TILED_CLASSES if c not in classification.tiled.validated]
+    if unvalidated:
+        notes += (
+            f"tiled classifier: {', '.join(unvalidated)} did not pass validation (AUROC ≥ "
+            f"{MIN_VALIDATION_AUROC:.2f} on ≥ {MIN_VALIDATION_SUPPORT} positives); shown, not counted in the "
+            "cross-check or the status",
+        )
+    return notes
 
 
 def _classifier_summary(

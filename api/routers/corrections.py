@@ -53,6 +53,7 @@ def reader_label(request: Request, services: Any) -> str:
     status_code=status.HTTP_201_CREATED,
     responses={
         201: {"description": "The new version (its `report.review` says what changed, by whom, when)"},
+        400: {"description": "The body is not JSON"},
         401: {"description": "Missing or invalid API key"},
         404: {"description": "No such report (or it was deleted)"},
         409: {"description": "Report not done, a correction in progress, or `base_version` is not the latest"},

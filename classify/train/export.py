@@ -48,7 +48,7 @@ WEIGHT_STORAGE = ("float16", "float32")
 
 
 class TiledExport(nn.Module):
-    """Tiled ResNet with sigmoid: ``tiles (B, 3, 224, 224)`` → ``probabilities (B, 10)``."""
+    """Tiled ResNet with sigmoid: ``tiles (B, 3, S, S)`` → ``probabilities (B, 10)`` (S = 224 raw, 448 canonical)."""
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
@@ -100,10 +100,33 @@ def _check_size(path: Path) -> None:
         )
 
 
-def export_tiled(model: nn.Module, path: Path, *, weights: str = "float16") -> dict[str, Any]:
-    """Export the tiled classifier; returns ``{"max_abs_diff": …}`` measured on a fixed input."""
+def _ecg_like_tiles(size: int) -> torch.Tensor:
+    """Two canonical inputs of a spiky 12-lead test signal (random noise saturates the sigmoids, hiding differences)."""
+    import numpy as np
+
+    from classify.canonical import canonical_tiles
+
+    t = np.arange(5000) / 500.0
+    out = []
+    for rate in (1.1, 1.9):
+        row = sum(
+            np.exp(-(((t - k / rate - 0.3) / 0.02) ** 2)) - 0.2 * np.exp(-(((t - k / rate - 0.55) / 0.08) ** 2))
+            for k in range(int(10 * rate))
+        )
+        signals = np.stack([row * (i - 4) / 6 for i in range(12)]).astype(np.float32)
+        out.append(canonical_tiles(signals, 500.0, size))
+    return torch.from_numpy(np.stack(out).astype(np.float32) / 255.0)
+
+
+def export_tiled(
+    model: nn.Module, path: Path, *, weights: str = "float16", size: int = TILE_SIZE, canonical: bool = False
+) -> dict[str, Any]:
+    """Export the tiled classifier (input side ``size`` px); returns ``{"max_abs_diff": …}`` on fixed inputs
+    (random pixels, plus two canonical renders of a test signal for a canonical-input model)."""
     wrapper = TiledExport(model).eval()
-    example = torch.rand(2, 3, TILE_SIZE, TILE_SIZE, generator=torch.Generator().manual_seed(0))
+    example = torch.rand(2, 3, size, size, generator=torch.Generator().manual_seed(0))
+    if canonical:
+        example = torch.cat([example, _ecg_like_tiles(size)])
     _export(
         wrapper,
         (example,),
@@ -196,6 +219,16 @@ def _load_run(run_dir: Path) -> tuple[dict, dict, dict]:
 
 
 def _manifest_data(config: dict) -> dict[str, Any]:
+    if config.get("input") == "canonical":
+        return {
+            "npz": config.get("data", ""),
+            "source": "PTB-XL 1.0.1 true signals (../shared/data/ptbxl), train+val of "
+            "assign_splits(method='patients'), "
+            "kit-dev patients excluded; rendered on the fly by classify.canonical after print masks and digitization "
+            "errors (classify.train.canonical_augment); synthetic rhythms (classify.train.rhythm_synth) share "
+            f"{config.get('synthetic')}",
+            "validation": f"{config.get('folds')}-fold patient-wise out-of-fold predictions over the same records",
+        }
     manifest = Path(config.get("manifest", ""))
     data: dict[str, Any] = {"manifest": str(manifest)}
     if manifest.exists():
@@ -218,7 +251,12 @@ def _entry(name: str, path: Path, config: dict, metrics: dict, check: dict, weig
         size_bytes=path.stat().st_size,
         version=f"{name}-{date}-{sha[:8]}",
         preprocess=config.get("preprocess", "none"),
-        training={"command": config.get("command", ""), "seed": config.get("seed"), "data": _manifest_data(config)},
+        training={
+            "command": config.get("command", ""),
+            "seed": config.get("seed"),
+            "data": _manifest_data(config),
+            **({"device": config["device"]} if config.get("device") else {}),
+        },
         metrics=metrics,
         export={
             "opset": OPSET,
@@ -239,14 +277,18 @@ def export_run(kind: str, run_dir: Path, models_dir: Path, *, weights: str = "fl
     if kind == "tiled":
         model = tiled_resnet(depth=config.get("depth", 18))
         model.load_state_dict(state_dict)
-        check = export_tiled(model.eval(), path, weights=weights)
+        size = int(config.get("input_size", TILE_SIZE))
+        canonical = config.get("input") == "canonical"
+        check = export_tiled(model.eval(), path, weights=weights, size=size, canonical=canonical)
         fields = dict(
             inputs={
                 "tiles": {
-                    "shape": ["batch", 3, TILE_SIZE, TILE_SIZE],
+                    "shape": ["batch", 3, size, size],
                     "dtype": "float32",
                     "range": [0, 1],
-                    "preprocess": "classify.tiling.rgb_tiles / 255",
+                    "preprocess": "classify.canonical.record_tiles(digitized record) / 255"
+                    if canonical
+                    else "classify.tiling.rgb_tiles / 255",
                 }
             },
             outputs={"probabilities": {"shape": ["batch", len(TILED_CLASSES)], "activation": "sigmoid"}},

@@ -20,11 +20,18 @@ class FakeClassifier:
 
     model_versions = {"tiled": "test", "detector": "test", "fusion": "test"}
 
-    def classify(self, image):
+    def classify_tiled(self, image, record=None):
         probs = {c: (0.9 if c == "NORM" else 0.05) for c in TILED_CLASSES}
-        tiled = TiledResult(probs, ("NORM",), dict.fromkeys(TILED_CLASSES, 0.5))
-        fusion = FusionResult(0.1, "normal", 0.5, (Beat((10.0, 10.0, 60.0, 80.0), 0.9),))
+        return TiledResult(probs, ("NORM",), dict.fromkeys(TILED_CLASSES, 0.5))
+
+    def classify_fusion(self, image):
+        return FusionResult(0.1, "normal", 0.5, (Beat((10.0, 10.0, 60.0, 80.0), 0.9),))
+
+    def combine(self, image, tiled, fusion):
         return ClassificationResult(tiled, fusion, self.model_versions, image.shape[:2])
+
+    def classify(self, image, record=None):
+        return self.combine(image, self.classify_tiled(image, record), self.classify_fusion(image))
 
 
 class _SlowPipeline(Pipeline):

@@ -40,6 +40,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 OPERATIONS = (
     "create_report",
     "get_report",
+    "correct_report",
+    "list_report_versions",
     "delete_report",
     "get_report_file",
     "digitize",

@@ -27,12 +27,19 @@ class FakeClassifier:
         self.fired, self.abnormal = fired, abnormal
         self.model_versions = {"tiled": "test", "detector": "test", "fusion": "test"}
 
-    def classify(self, image):
+    def classify_tiled(self, image, record=None):
         probs = {c: (0.9 if c in self.fired else 0.05) for c in TILED_CLASSES}
-        tiled = TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
+        return TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
+
+    def classify_fusion(self, image):
         beats = (Beat((10.0, 10.0, 60.0, 80.0), 0.9),)
-        fusion = FusionResult(self.abnormal, "abnormal" if self.abnormal >= 0.5 else "normal", 0.5, beats)
+        return FusionResult(self.abnormal, "abnormal" if self.abnormal >= 0.5 else "normal", 0.5, beats)
+
+    def combine(self, image, tiled, fusion):
         return ClassificationResult(tiled, fusion, self.model_versions, image.shape[:2])
+
+    def classify(self, image, record=None):
+        return self.combine(image, self.classify_tiled(image, record), self.classify_fusion(image))
 
 
 def _pipeline(fired=("NORM",), abnormal=0.1) -> Pipeline:
@@ -151,8 +158,8 @@ def test_letter_paper(tmp_path, sample_record_path):
 class UnvalidatedTiled(FakeClassifier):
     """The tiled classifier fires AFIB, but none of its classes passed validation."""
 
-    def classify(self, image):
-        result = super().classify(image)
+    def classify(self, image, record=None):
+        result = super().classify(image, record)
         tiled = TiledResult(result.tiled.probabilities, result.tiled.labels, result.tiled.thresholds, validated=())
         return ClassificationResult(tiled, result.fusion, result.model_versions, result.image_size)
 
