@@ -4,8 +4,8 @@ One JSON line per image: its labels (ABNORMAL by :func:`classify.labels.fusion_l
 digitization quality and lead confidences, whether the record could be measured, the abnormal waveform codes, the
 waveform features (:mod:`classify.features`, version stamped; NaN as ``null``) and both image classifiers' outputs
 with the model versions. The waveform classifier is *not* cached: it runs on the cached features when the combiner
-is fitted, so a retrained waveform model needs no new digitization; ``--refresh-classifiers`` re-runs only the
-image classifiers (a retrained tiled network) on images already in the cache, ``--refresh-analysis`` only the
+is fitted, so a retrained waveform model needs no new digitization; ``--refresh-classifiers`` re-runs only the tiled
+classifier (a retrained tiled network, on the cached digitized records), ``--refresh-analysis`` only the
 measurement, rules and features (a changed :mod:`analyze`) on the cached digitized records.
 
 Sets::
@@ -53,7 +53,7 @@ def source_outputs(image: np.ndarray, record_source: Any, classifier: Any) -> di
                            "good_leads": sum(1 for v in confidence.values() if v >= 0.5) if confidence else None}
     row.update(analysis_outputs(record))
     row["seconds_digitize_analyze"] = round(time.perf_counter() - t0, 2)
-    row.update(classifier_outputs(image, classifier))
+    row.update(classifier_outputs(image, classifier, record))
     return row
 
 
@@ -78,11 +78,18 @@ def analysis_outputs(record: Any) -> dict[str, Any]:
     return row
 
 
-def classifier_outputs(image: np.ndarray, classifier: Any) -> dict[str, Any]:
-    """Tiled probabilities and validated classes, fusion probability, model versions."""
-    result = classifier.classify(image)
+def classifier_outputs(image: np.ndarray, classifier: Any, record: Any = None) -> dict[str, Any]:
+    """Tiled probabilities and validated classes, fusion probability, model versions (``record``: the digitized
+    record, which a canonical-input tiled model reads)."""
+    result = classifier.classify(image, record=record)
     return {"tiled": dict(result.tiled.probabilities), "tiled_validated": list(result.tiled.validated),
             "fusion": float(result.fusion.abnormal_probability), "model_versions": dict(result.model_versions)}
+
+
+def tiled_outputs(image: np.ndarray, classifier: Any, record: Any) -> dict[str, Any]:
+    """Only the tiled classifier's outputs (a retrained tiled model; the fusion network's are kept)."""
+    tiled = classifier.classify_tiled(image, record)
+    return {"tiled": dict(tiled.probabilities), "tiled_validated": list(tiled.validated)}
 
 
 CACHED_SET_NAMES = {"foreign-val": "val", "foreign-test": "test", "kit-dev": "kitdev"}
@@ -176,12 +183,20 @@ def build(
     folder = digitized / CACHED_SET_NAMES.get(set_name, set_name) if digitized else None
     digitize = _digitizer(folder, wait and folder is not None)
     written = 0
-    if refresh:
+    if refresh:  # the tiled network changed: re-run it on the same digitized records, keep everything else
+        from ecg.io import read_record
+
         items = {name: load for name, _, _, load in _items(set_name, ptbxl, limit)}
+        done_rows = 0
         for r in rows:
-            r.update(classifier_outputs(items[r["name"]](), classifier))
+            source = folder / f"{r['name']}.json" if folder is not None else None
+            if "error" in r or source is None or not source.exists():
+                continue
+            r.update(tiled_outputs(items[r["name"]](), classifier, read_record(source, fs=500.0)))
+            r["model_versions"] = {**r.get("model_versions", {}), **classifier.model_versions}
+            done_rows += 1
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        return len(rows)
+        return done_rows
     with path.open("a") as handle:
         for name, ecg_id, kind, load in _items(set_name, ptbxl, limit):
             if name in done:

@@ -26,12 +26,19 @@ class FakeClassifier:
     def __init__(self, fired: tuple[str, ...], abnormal: float):
         self.fired, self.abnormal = fired, abnormal
 
-    def classify(self, image):
+    def classify_tiled(self, image, record=None):
         probs = {c: (0.9 if c in self.fired else 0.05) for c in TILED_CLASSES}
-        tiled = TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
-        fusion = FusionResult(self.abnormal, "abnormal" if self.abnormal >= 0.5 else "normal", 0.5,
-                              (Beat((10.0, 10.0, 60.0, 80.0), 0.9),))
+        return TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
+
+    def classify_fusion(self, image):
+        beats = (Beat((10.0, 10.0, 60.0, 80.0), 0.9),)
+        return FusionResult(self.abnormal, "abnormal" if self.abnormal >= 0.5 else "normal", 0.5, beats)
+
+    def combine(self, image, tiled, fusion):
         return ClassificationResult(tiled, fusion, self.model_versions, image.shape[:2])
+
+    def classify(self, image, record=None):
+        return self.combine(image, self.classify_tiled(image, record), self.classify_fusion(image))
 
 
 def _pipeline(fired: tuple[str, ...], abnormal: float) -> Pipeline:
