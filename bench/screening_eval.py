@@ -70,7 +70,7 @@ def f1(truth: np.ndarray, pred: np.ndarray) -> float:
 
 def evaluate(name: str, rows: list[dict], models_dir: Path, screening: ScreeningModel) -> dict:
     rows = usable(rows)
-    X, y, p_wave, wave = design(rows, models_dir)
+    X, y, p_wave, wave = design(rows, models_dir, screening.sources)
     p = screening.probabilities(X)
     keep = np.array([not gated(r) for r in rows])
     manifest = read_manifest(models_dir)
@@ -84,6 +84,8 @@ def evaluate(name: str, rows: list[dict], models_dir: Path, screening: Screening
                "waveform classifier": p_wave[:, k],
                "waveform rules (flag)": np.array([r.get("rule_abnormal") or 0 for r in rows], dtype=float)}
     print(f"\n== {name}: {len(rows)} images, {int(y.sum())} abnormal; {int((~keep).sum())} fail the quality gate")
+    if set(screening.sources) != {"fusion", "tiled", "waveform", "rules"}:
+        print(f"  screening model inputs: {', '.join(screening.sources)}")
     for source, score in sources.items():
         print(f"  AUROC {source:<24} {auroc(y, score):.3f}")
     ci = auroc_ci(y, p) or (float("nan"), float("nan"))

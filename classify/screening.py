@@ -21,6 +21,8 @@ probability is calibrated on data the stacker did not see. The operating point i
 the cross-validated sensitivity on those images is still ≥ the target (0.90). Fitting:
 :mod:`classify.train.screening`; the file is ``models/screening.json`` (coefficients, calibration, operating point,
 feature order, what it was fitted on, its figures) with a manifest entry, so its sha256 is checked like a network's.
+A source can be left out of the fit (``sources`` in the file, e.g. a model that trained on the validation patients,
+so no held-out images exist to weigh it): it is then passed as missing when fitting and when serving.
 A JSON file rather than ONNX: seven coefficients and two calibration numbers are read by a person in the manifest,
 evaluated with numpy in microseconds, and need no converter.
 """
@@ -42,6 +44,7 @@ SCREENING_FEATURES: tuple[str, ...] = (
     "fusion_logit", "fusion_missing", "tiled_logit", "tiled_missing", "waveform_logit", "waveform_missing",
     "rule_abnormal", "rule_missing", "quality", "good_lead_share", "waveform_logit_x_quality",
 )
+SOURCES: tuple[str, ...] = ("fusion", "tiled", "waveform", "rules")
 MIN_GOOD_CONFIDENCE = 0.5
 _CLIP = 1e-4
 TRAIN_HINT = "python -m classify.train.screening --cache out/screening/foreign-val.jsonl"
@@ -91,6 +94,8 @@ class ScreeningModel:
     operating_point: float
     version: str = ""
     document: dict[str, Any] | None = None
+    sources: tuple[str, ...] = SOURCES
+    """The sources the model was fitted with; the others are passed as missing."""
 
     @classmethod
     def from_document(cls, doc: dict[str, Any], version: str = "") -> ScreeningModel:
@@ -98,7 +103,7 @@ class ScreeningModel:
             raise ValueError(f"screening model features {doc.get('feature_order')} differ from {SCREENING_FEATURES}")
         return cls(tuple(float(c) for c in doc["coefficients"]), float(doc["intercept"]),
                    float(doc["calibration"]["a"]), float(doc["calibration"]["b"]), float(doc["operating_point"]),
-                   version, doc)
+                   version, doc, tuple(doc.get("sources", SOURCES)))
 
     @classmethod
     def load(cls, models_dir: str | Path | None = None) -> ScreeningModel:
@@ -119,11 +124,23 @@ class ScreeningModel:
         return 1.0 / (1.0 + np.exp(-(self.platt_a * self.decision(features) + self.platt_b)))
 
     def probability(self, inputs: ScreeningInputs) -> float:
-        """Calibrated probability (0–1) that the ECG is abnormal."""
-        return float(self.probabilities(screening_features(inputs))[0])
+        """Calibrated probability (0–1) that the ECG is abnormal (sources the model was not fitted with are
+        ignored)."""
+        return float(self.probabilities(screening_features(only_sources(inputs, self.sources)))[0])
 
     def abnormal(self, probability: float) -> bool:
         return probability >= self.operating_point
+
+
+def only_sources(inputs: ScreeningInputs, sources: tuple[str, ...]) -> ScreeningInputs:
+    """``inputs`` with the sources not in ``sources`` set to missing."""
+    from dataclasses import replace
+
+    fields = {"fusion": "fusion", "tiled": "tiled_norm", "waveform": "waveform", "rules": "rule_abnormal"}
+    unknown = set(sources) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown screening sources {sorted(unknown)}; valid: {', '.join(fields)}")
+    return replace(inputs, **{field: None for name, field in fields.items() if name not in sources})
 
 
 def good_lead_share(lead_confidence: dict[str, float] | None) -> float | None:
@@ -134,5 +151,6 @@ def good_lead_share(lead_confidence: dict[str, float] | None) -> float | None:
 
 
 __all__ = [
-    "SCREENING_FEATURES", "ScreeningInputs", "ScreeningModel", "good_lead_share", "logit", "screening_features",
+    "SCREENING_FEATURES", "SOURCES", "ScreeningInputs", "ScreeningModel", "good_lead_share", "logit",
+    "only_sources", "screening_features",
 ]

@@ -23,7 +23,15 @@ from typing import Any
 
 import numpy as np
 
-from classify.screening import SCREENING_FEATURES, ScreeningInputs, ScreeningModel, good_lead_share, screening_features
+from classify.screening import (
+    SCREENING_FEATURES,
+    SOURCES,
+    ScreeningInputs,
+    ScreeningModel,
+    good_lead_share,
+    only_sources,
+    screening_features,
+)
 
 
 def row_inputs(row: dict[str, Any], waveform_p: float | None, waveform_validated: bool) -> ScreeningInputs:
@@ -58,12 +66,16 @@ def usable(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r in rows if "error" not in r and r["labels"].get("ABNORMAL") is not None]
 
 
-def design(rows: list[dict[str, Any]], models_dir: Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
-    """Screening features ``(n, 11)``, ABNORMAL labels, waveform probabilities, and the waveform classifier."""
+def design(
+    rows: list[dict[str, Any]], models_dir: Path | None, sources: tuple[str, ...] = SOURCES
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
+    """Screening features ``(n, 11)`` (sources not in ``sources`` as missing), ABNORMAL labels, waveform
+    probabilities, and the waveform classifier."""
     p, model = waveform_probabilities(rows, models_dir)
     k = model.classes.index("ABNORMAL")
     validated = "ABNORMAL" in model.validated
-    X = np.array([screening_features(row_inputs(r, float(p[i, k]), validated)) for i, r in enumerate(rows)])
+    X = np.array([screening_features(only_sources(row_inputs(r, float(p[i, k]), validated), sources))
+                  for i, r in enumerate(rows)])
     y = np.array([int(r["labels"]["ABNORMAL"]) for r in rows])
     return X.reshape(-1, len(SCREENING_FEATURES)), y, p, model
 
@@ -162,19 +174,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target-sensitivity", type=float, default=0.90)
     parser.add_argument("--C", type=float, default=None, help="fixed L2 strength (default: chosen by CV log-loss)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--exclude-source", action="append", default=[], choices=list(SOURCES),
+                        help="leave a source out (e.g. a model trained on the fitting images' patients)")
+    parser.add_argument("--exclude-reason", default="", help="why, recorded in the file")
     args = parser.parse_args(argv)
+    sources = tuple(s for s in SOURCES if s not in args.exclude_source)
     missing = [str(p) for p in args.cache if not p.exists()]
     if missing:
         parser.error(f"cache file(s) not found: {', '.join(missing)}")
     rows = usable(read_cache(args.cache))
     if len(rows) < 30:
         parser.error(f"only {len(rows)} usable cached images; need ≥ 30")
-    X, y, p_wave, wave_model = design(rows, args.models_dir)
+    X, y, p_wave, wave_model = design(rows, args.models_dir, sources)
     doc = fit(X, y, target=args.target_sensitivity, seed=args.seed, C=args.C)
+    doc["sources"] = list(sources)
+    if args.exclude_source:
+        doc["excluded_sources"] = {s: args.exclude_reason or "excluded when fitting" for s in args.exclude_source}
     oof = doc.pop("_oof")
     metrics = {"split": "cross-validated on the fitting images", **figures(y, oof, doc["operating_point"]),
                "sources_auroc": {
-                   "fusion": auroc(y, X[:, 0]), "tiled": auroc(y, X[:, 2]) if (X[:, 3] == 0).any() else None,
+                   "fusion": auroc(y, X[:, 0]),
+                   "tiled": auroc(y, [1 - (r.get("tiled") or {}).get("NORM", 0.5) for r in rows]),
                    "waveform": auroc(y, p_wave[:, wave_model.classes.index("ABNORMAL")]),
                    "rules": auroc(y, X[:, 6])}}
     sets = sorted({r["set"] for r in rows})

@@ -87,3 +87,16 @@ def test_status_follows_the_probability_not_a_single_source():
     assert legacy.screening == "abnormal — review" and legacy.abnormal_probability is None
     gated = screening_status(**{**common, "quality": 0.2}, abnormal_probability=0.9, operating_point=0.3)
     assert gated.screening == "insufficient quality"
+
+
+def test_an_excluded_source_is_ignored_when_serving():
+    from classify.screening import only_sources
+
+    full = ScreeningInputs(fusion=0.9, tiled_norm=0.05, waveform=0.2, rule_abnormal=True)
+    kept = only_sources(full, ("fusion", "waveform", "rules"))
+    assert kept.tiled_norm is None and kept.fusion == 0.9 and kept.rule_abnormal is True
+    coefficients = tuple(1.0 if f == "tiled_logit" else 0.0 for f in SCREENING_FEATURES)
+    model = ScreeningModel(coefficients, 0.0, 1.0, 0.0, 0.5, sources=("fusion", "waveform", "rules"))
+    assert model.probability(full) == pytest.approx(0.5)  # the tiled logit (≈ +2.9) is not seen
+    with pytest.raises(ValueError, match="unknown screening sources"):
+        only_sources(full, ("fusion", "ecg-net"))
