@@ -317,7 +317,7 @@ def _waveform_and_screening_lines(c: Canvas, report: Report, x: float, yy: float
     status = report.status
     if status.abnormal_probability is not None and status.operating_point is not None:
         c.setFont("Helvetica-Bold", 7.5)
-        c.drawString(x * mm, yy * mm, f"Screening model (all sources, calibrated): p abnormal "
+        c.drawString(x * mm, yy * mm, f"Screening model (calibrated): p abnormal "
                      f"{status.abnormal_probability:.2f}, operating point {status.operating_point:.2f} → "
                      f"{status.screening}")
         yy -= 4

@@ -357,4 +357,7 @@ def _optional_models(
         screening = ScreeningModel.load(models_dir)
     except ModelUnavailableError as exc:
         notes.append(f"screening model not available (status by the schema 1.0 rule): {exc}")
+    excluded = (screening.document or {}).get("excluded_sources", {}) if screening else {}
+    for source, reason in excluded.items():
+        notes.append(f"screening model: the {source} classifier is shown but not weighed ({reason})")
     return waveform, screening, tuple(notes)
