@@ -229,7 +229,7 @@ def plot_agreement(doc: dict[str, Any], path: str | Path) -> Path:
     fig = plt.figure(figsize=(14, 8), dpi=110)
     ax = fig.add_subplot(2, 4, 1)
     im = ax.imshow(kappa, vmin=-1, vmax=1, cmap="RdYlGn", aspect="auto")
-    ax.set_xticks(range(len(pairs)), [p.replace("~", "\n~ ") for p in pairs], fontsize=7)
+    ax.set_xticks(range(len(pairs)), [p.replace("~", " ~ ") for p in pairs], fontsize=6.5, rotation=60, ha="right")
     ax.set_yticks(range(len(SHARED_LABELS)), SHARED_LABELS, fontsize=8)
     for (i, j), v in np.ndenumerate(kappa):
         ax.text(j, i, "—" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7)
