@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from datetime import date
 from pathlib import Path
@@ -198,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
                    "waveform": auroc(y, p_wave[:, wave_model.classes.index("ABNORMAL")]),
                    "rules": auroc(y, X[:, 6])}}
     sets = sorted({r["set"] for r in rows})
-    training = {"command": "python -m classify.train.screening " + " ".join(sys.argv[1:] if argv is None else argv),
+    training = {"command": "python -m classify.train.screening " + shlex.join(sys.argv[1:] if argv is None else argv),
                 "seed": args.seed, "data": {"sets": sets, "images": int(len(y)), "abnormal": int(y.sum()),
                                             "caches": [str(p) for p in args.cache]},
                 "sources": {"waveform": wave_model.version,

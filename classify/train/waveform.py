@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -227,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"{args.ptbxl}: no ptbxl_database.csv (give --ptbxl)")
         print(json.dumps(extract(args.ptbxl, args.out, args.variants, args.seed, args.limit, tuple(args.splits))))
         return 0
-    command = "python -m classify.train.waveform " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python -m classify.train.waveform " + shlex.join(sys.argv[1:] if argv is None else argv)
     print(json.dumps(fit(args.features, args.models_dir, args.seed, command, tuple(args.extra_train)), indent=1,
                      default=float))
     return 0
