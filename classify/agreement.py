@@ -124,3 +124,48 @@ def accuracy(predicted: Sequence[int], reference: Sequence[int]) -> Accuracy:
     ppv = tp / (tp + fp) if tp + fp else None
     f1 = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else None
     return Accuracy(tp + fn, sens, spec, ppv, f1)
+
+
+# --- the combined screening verdict (a calibrated probability against reference labels) ---------------------
+def auroc(reference: Sequence[int], score: Sequence[float]) -> float | None:
+    """Area under the ROC curve (Mann–Whitney U with mid-ranks); ``None`` when one class is missing."""
+    y = np.asarray(reference, dtype=bool)
+    s = np.asarray(score, dtype=np.float64)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    if n_pos == 0 or n_neg == 0:
+        return None
+    ranks = stats.rankdata(s)
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def auroc_ci(
+    reference: Sequence[int], score: Sequence[float], *, n_boot: int = 1000, seed: int = 0
+) -> tuple[float, float] | None:
+    """Percentile bootstrap 95 % CI of :func:`auroc` (items resampled with replacement)."""
+    y, s = np.asarray(reference, dtype=int), np.asarray(score, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    values = [v for _ in range(n_boot) if (v := auroc(y[i := rng.integers(0, len(y), len(y))], s[i])) is not None]
+    if not values:
+        return None
+    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
+
+
+def wilson_ci(successes: int, n: int) -> tuple[float, float] | None:
+    """Wilson score 95 % interval of a proportion (Wilson 1927); ``None`` for n = 0."""
+    if n == 0:
+        return None
+    p = successes / n
+    centre = (p + Z95**2 / (2 * n)) / (1 + Z95**2 / n)
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / (1 + Z95**2 / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def reliability(reference: Sequence[int], probability: Sequence[float], bins: int = 10) -> list[dict[str, float]]:
+    """Per probability bin (equal width): count, mean predicted probability, observed abnormal share."""
+    y, p = np.asarray(reference, dtype=float), np.asarray(probability, dtype=float)
+    index = np.clip((p * bins).astype(int), 0, bins - 1)
+    return [
+        {"bin": k, "n": int((index == k).sum()), "mean_predicted": float(p[index == k].mean()),
+         "observed": float(y[index == k].mean())}
+        for k in range(bins) if (index == k).any()
+    ]

@@ -1,4 +1,5 @@
-"""Cross-check: the waveform rules, the RGB-tiled classifier and the fusion network on one shared label set.
+"""Cross-check: the waveform rules, the RGB-tiled classifier, the fusion network and the waveform-feature classifier
+on one shared label set.
 
 Each source states, per shared label, ``True`` (present), ``False`` (absent) or ``None`` (it does not speak of that
 label). A label on which two or more sources speak is *agreed* or *disagreed*; a disagreement is flagged for
@@ -9,24 +10,29 @@ resolved one and the report says so; for the others a disagreement stays unresol
 A verdict of a tiled class that did not pass validation (:func:`classify.manifest.validated_classes`: AUROC ≥ 0.70
 on ≥ 10 validation positives; for ABNORMAL the NORM class) is still shown, so agreement statistics can be computed
 over it, but it is *excluded*: it takes no part in a label's status, resolution or disagreement, nor in the
-screening status. An untrained class must not turn every report into "abnormal — review".
+screening status. An untrained class must not turn every report into "abnormal — review". The waveform-feature
+classifier (:mod:`classify.waveform`, source ``waveform_model``) is gated the same way by its own validation figures.
+
+A disagreement is shown and flagged per label (``needs_review``, for the reader and the evaluators) but does not by
+itself set the screening status: that is the calibrated screening model's job (:mod:`classify.screening`), which
+weighs the sources by how well each predicted on validation images.
 
 Shared labels and who speaks of them
 ------------------------------------
-==========  ======================================  ===================  ===========================
-label       waveform rules (:mod:`analyze.codes`)   tiled classifier     fusion network
-==========  ======================================  ===================  ===========================
-ABNORMAL    any of :data:`WAVEFORM_ABNORMAL`        any abnormal class   ``label == "abnormal"``
+==========  ======================================  ===================  =========================  ================
+label       waveform rules (:mod:`analyze.codes`)   tiled classifier     fusion network             waveform model
+==========  ======================================  ===================  =========================  ================
+ABNORMAL    any of :data:`WAVEFORM_ABNORMAL`        any abnormal class   ``label == "abnormal"``    ABNORMAL
                                                     fired, or NORM not
-AFIB        AFIB                                    AFIB                 —
-AFLT        AFLT                                    AFLT                 —
-PVC         PVC (BIGU, TRIGU)                       PVC                  —
-PAC         PAC                                     PAC                  —
-CLBBB       CLBBB  (authoritative)                  CLBBB                —
-CRBBB       CRBBB  (authoritative)                  CRBBB                —
-WPW         WPW    (authoritative)                  WPW                  —
-AT          AT                                      AT                   —
-==========  ======================================  ===================  ===========================
+AFIB        AFIB                                    AFIB                 —                          AFIB
+AFLT        AFLT                                    AFLT                 —                          AFLT
+PVC         PVC (BIGU, TRIGU)                       PVC                  —                          PVC
+PAC         PAC                                     PAC                  —                          PAC
+CLBBB       CLBBB  (authoritative)                  CLBBB                —                          CLBBB
+CRBBB       CRBBB  (authoritative)                  CRBBB                —                          CRBBB
+WPW         WPW    (authoritative)                  WPW                  —                          WPW
+AT          AT                                      AT                   —                          AT
+==========  ======================================  ===================  =========================  ================
 
 Rate, axis and voltage statements (SBRAD, STACH, LAD, RAD, LVOLT) stay in the findings but do not make the waveform
 side "abnormal" here: PTB-XL's normal/abnormal split, which the fusion network learned, counts only diagnostic
@@ -44,9 +50,10 @@ from classify.labels import TILED_CLASSES
 
 if TYPE_CHECKING:
     from classify.runtime import ClassificationResult
+    from classify.waveform import WaveformResult
 
 SHARED_LABELS: tuple[str, ...] = ("ABNORMAL", "AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT")
-SOURCES: tuple[str, ...] = ("waveform", "tiled", "fusion")
+SOURCES: tuple[str, ...] = ("waveform", "tiled", "fusion", "waveform_model")
 WAVEFORM_LABELS: frozenset[str] = frozenset({"AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT"})
 """Shared labels the waveform rules have a rule for (every shared label)."""
 WAVEFORM_CODES: dict[str, tuple[str, ...]] = {"PVC": ("PVC", "BIGU", "TRIGU")}
@@ -189,9 +196,31 @@ def fusion_verdicts(abnormal_probability: float | None, label: str | None, thres
     )
 
 
-def crosscheck(waveform: SourceVerdicts, tiled: SourceVerdicts, fusion: SourceVerdicts) -> CrossCheck:
-    """Compare the three sources label by label."""
-    by_source = {"waveform": waveform, "tiled": tiled, "fusion": fusion}
+def waveform_model_verdicts(result: WaveformResult | None) -> SourceVerdicts:
+    """Verdicts of the waveform-feature classifier (labels at or above threshold); labels that did not pass
+    validation are marked excluded."""
+    verdicts: dict[str, bool | None] = dict.fromkeys(SHARED_LABELS)
+    if result is None:
+        return SourceVerdicts(verdicts, {})
+    evidence: dict[str, dict[str, Any]] = {}
+    reason = "not validated: AUROC < 0.70 or < 10 positives on validation data"
+    for label in SHARED_LABELS:
+        if label in result.probabilities:
+            verdicts[label] = label in result.labels
+            evidence[label] = {"probability": result.probabilities[label], "threshold": result.thresholds.get(label)}
+    excluded = {k: reason for k, v in verdicts.items() if v is not None and k not in result.validated}
+    return SourceVerdicts(verdicts, evidence, excluded)
+
+
+def crosscheck(
+    waveform: SourceVerdicts,
+    tiled: SourceVerdicts,
+    fusion: SourceVerdicts,
+    waveform_model: SourceVerdicts | None = None,
+) -> CrossCheck:
+    """Compare the sources label by label (``waveform_model`` ``None``: that classifier did not run)."""
+    by_source = {"waveform": waveform, "tiled": tiled, "fusion": fusion,
+                 "waveform_model": waveform_model or SourceVerdicts(dict.fromkeys(SHARED_LABELS), {})}
     checks = []
     for label in SHARED_LABELS:
         verdicts = {name: s.verdicts.get(label) for name, s in by_source.items()}
@@ -219,9 +248,13 @@ def crosscheck(waveform: SourceVerdicts, tiled: SourceVerdicts, fusion: SourceVe
     return CrossCheck(tuple(checks), available)
 
 
-def crosscheck_all(found: Sequence[Finding] | None, classification: ClassificationResult | None) -> CrossCheck:
-    """:func:`crosscheck` of the waveform findings (None: not measurable) against both classifiers' outputs (None:
-    not run)."""
+def crosscheck_all(
+    found: Sequence[Finding] | None,
+    classification: ClassificationResult | None,
+    waveform_result: WaveformResult | None = None,
+) -> CrossCheck:
+    """:func:`crosscheck` of the waveform findings (None: not measurable) against the image classifiers' outputs
+    and the waveform-feature classifier's (None: not run)."""
     tiled = classification.tiled if classification else None
     fusion = classification.fusion if classification else None
     return crosscheck(
@@ -236,4 +269,5 @@ def crosscheck_all(found: Sequence[Finding] | None, classification: Classificati
             fusion.label if fusion else None,
             fusion.threshold if fusion else None,
         ),
+        waveform_model_verdicts(waveform_result),
     )

@@ -1,11 +1,12 @@
-"""The evaluators' view: agreement between the waveform rules, the tiled classifier and the fusion network over a
-set of reports, and (with reference labels) each source's accuracy.
+"""The evaluators' view: agreement between the waveform rules, the tiled classifier, the fusion network and the
+waveform-feature classifier over a set of reports, (with reference labels) each source's accuracy, and the
+combined screening verdict's AUROC, sensitivity and specificity with 95 % CIs and its calibration.
 
 Input: report JSON documents (`report.model.Report.to_dict`). For every shared label
 (:data:`classify.crosscheck.SHARED_LABELS`) and every pair of sources that both speak of it on an item, the 2×2
 confusion matrix, Cohen's kappa with its 95 % CI, percent agreement and McNemar's test; Fleiss' kappa across the
-three sources on ABNORMAL (items where all three speak); and, given labels, sensitivity/specificity/PPV/F1 per
-source and label.
+sources on ABNORMAL (items where every source that spoke anywhere speaks); and, given labels,
+sensitivity/specificity/PPV/F1 per source and label, and ``screening`` (:func:`screening_figures`).
 
 Reference labels CSV: columns ``file`` (the input's file name) and ``labels`` (shared labels separated by spaces
 or ``;``; empty or ``NORM`` means none of them). ``ABNORMAL`` is not implied by the other labels: it follows
@@ -23,7 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from classify.agreement import accuracy, cohen_kappa, confusion, fleiss_kappa, mcnemar
+from classify.agreement import (
+    accuracy,
+    auroc,
+    auroc_ci,
+    cohen_kappa,
+    confusion,
+    fleiss_kappa,
+    mcnemar,
+    reliability,
+    wilson_ci,
+)
 from classify.crosscheck import SHARED_LABELS, SOURCES
 from ecg.errors import FormatError
 
@@ -93,19 +104,88 @@ def agreement(reports: list[dict[str, Any]], labels: dict[str, set[str]] | None 
         if labels is not None:
             entry["accuracy"] = _accuracy(label, table[label], reports, labels)
         out["labels"][label] = entry
-    triple = [
-        (w, t, f)
-        for w, t, f in zip(*(table["ABNORMAL"][s] for s in SOURCES), strict=True)
-        if None not in (w, t, f)
-    ]
-    fk = fleiss_kappa(np.array(triple, dtype=int).reshape(-1, 3))
+    speaking = [s for s in SOURCES if any(v is not None for v in table["ABNORMAL"][s])]
+    rated = [row for row in zip(*(table["ABNORMAL"][s] for s in speaking), strict=True) if None not in row]
+    fk = fleiss_kappa(np.array(rated, dtype=int).reshape(-1, max(len(speaking), 1)))
     out["fleiss_kappa_abnormal"] = {
+        "sources": speaking,
         "n": fk.n,
         "kappa": _round(fk.kappa),
         "ci95": None if fk.ci95 is None else [_round(v) for v in fk.ci95],
         "percent_agreement": None if fk.observed_agreement is None else round(100 * fk.observed_agreement, 1),
     }
+    if labels is not None:
+        out["screening"] = screening_figures(reports, labels)
     return out
+
+
+def screening_figures(reports: list[dict[str, Any]], labels: dict[str, set[str]]) -> dict[str, Any]:
+    """The combined verdict against the reference ABNORMAL label: AUROC of ``status.abnormal_probability`` (bootstrap
+    95 % CI), sensitivity and specificity of ``status.screening`` (Wilson 95 % CIs) over the reports that passed
+    the quality gate, how many did not, and the reliability table (calibration)."""
+    truth, prob, flagged, insufficient = [], [], [], 0
+    for rep in reports:
+        t = labels.get(rep["input"]["file_name"])
+        if t is None:
+            continue
+        if rep["status"]["screening"] == "insufficient quality":
+            insufficient += 1
+            continue
+        truth.append(int("ABNORMAL" in t))
+        flagged.append(int(rep["status"]["screening"] == "abnormal — review"))
+        prob.append(rep["status"].get("abnormal_probability"))
+    y = np.array(truth, dtype=int)
+    f = np.array(flagged, dtype=int)
+    tp, tn = int(((f == 1) & (y == 1)).sum()), int(((f == 0) & (y == 0)).sum())
+    pos, neg = int(y.sum()), int((y == 0).sum())
+    out: dict[str, Any] = {
+        "n": len(y), "abnormal": pos, "insufficient_quality": insufficient,
+        "sensitivity": _round(tp / pos) if pos else None, "sensitivity_ci95": _ci(wilson_ci(tp, pos)),
+        "specificity": _round(tn / neg) if neg else None, "specificity_ci95": _ci(wilson_ci(tn, neg)),
+    }
+    scored = [(t, p) for t, p in zip(truth, prob, strict=True) if p is not None]
+    if scored:
+        ys, ps = [t for t, _ in scored], [p for _, p in scored]
+        out["auroc"] = _round(auroc(ys, ps))
+        out["auroc_ci95"] = _ci(auroc_ci(ys, ps))
+        out["n_scored"] = len(scored)
+        out["reliability"] = [{k: _round(v) if isinstance(v, float) else v for k, v in b.items()}
+                              for b in reliability(ys, ps)]
+    return out
+
+
+def _ci(ci: tuple[float, float] | None) -> list[float | None] | None:
+    return None if ci is None else [_round(ci[0]), _round(ci[1])]
+
+
+def plot_reliability(bins: list[dict[str, Any]], path: str | Path, title: str = "Screening model calibration") -> Path:
+    """A reliability diagram (mean predicted probability vs observed abnormal share per bin, point size ∝ count)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.2, 4.2), dpi=110)
+    ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--", label="perfect calibration")
+    if bins:
+        x = [b["mean_predicted"] for b in bins]
+        y = [b["observed"] for b in bins]
+        n = np.array([b["n"] for b in bins], dtype=float)
+        ax.plot(x, y, color="tab:red", lw=1)
+        ax.scatter(x, y, s=20 + 180 * n / n.max(), color="tab:red", zorder=3, label="bins (size ∝ images)")
+        for xi, yi, ni in zip(x, y, n, strict=True):
+            ax.annotate(str(int(ni)), (xi, yi), textcoords="offset points", xytext=(5, -9), fontsize=7)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted abnormal probability")
+    ax.set_ylabel("observed share abnormal")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def _paired(a: list[bool | None], b: list[bool | None]) -> tuple[list[int], list[int]]:
@@ -146,17 +226,17 @@ def plot_agreement(doc: dict[str, Any], path: str | Path) -> Path:
             value = doc["labels"][label]["pairs"].get(pair, {}).get("cohen_kappa")
             if value is not None:
                 kappa[i, j] = value
-    fig = plt.figure(figsize=(13, 5.5), dpi=110)
-    ax = fig.add_subplot(1, 4, 1)
+    fig = plt.figure(figsize=(14, 8), dpi=110)
+    ax = fig.add_subplot(2, 4, 1)
     im = ax.imshow(kappa, vmin=-1, vmax=1, cmap="RdYlGn", aspect="auto")
-    ax.set_xticks(range(len(pairs)), [p.replace("~", "\n~ ") for p in pairs], fontsize=7)
+    ax.set_xticks(range(len(pairs)), [p.replace("~", " ~ ") for p in pairs], fontsize=6.5, rotation=60, ha="right")
     ax.set_yticks(range(len(SHARED_LABELS)), SHARED_LABELS, fontsize=8)
     for (i, j), v in np.ndenumerate(kappa):
         ax.text(j, i, "—" if np.isnan(v) else f"{v:.2f}", ha="center", va="center", fontsize=7)
     ax.set_title("Cohen's κ", fontsize=9)
     fig.colorbar(im, ax=ax, fraction=0.05)
-    for k, pair in enumerate(pairs):
-        ax = fig.add_subplot(1, 4, k + 2)
+    for k, pair in enumerate(pairs[:7]):
+        ax = fig.add_subplot(2, 4, k + 2)
         info = doc["labels"]["ABNORMAL"]["pairs"].get(pair)
         matrix = np.array(info["confusion"]["matrix"]) if info else np.zeros((2, 2), dtype=int)
         ax.imshow(matrix, cmap="Blues")

@@ -6,9 +6,12 @@ are documented in the README. Overall status, in order of precedence:
 * ``insufficient quality`` — the ECG could not be measured, or the digitization is too unreliable to read
   (overall quality < :data:`MIN_QUALITY`, or fewer than :data:`MIN_GOOD_LEADS` leads with confidence ≥ 0.5), or a
   signal record holds fewer than :data:`MIN_GOOD_LEADS` leads;
-* ``abnormal — review`` — any abnormal waveform statement, any source calling the ECG abnormal, or any
-  disagreement between sources;
-* ``normal`` — every available source agrees the ECG is normal.
+* with the screening model (:mod:`classify.screening`): ``abnormal — review`` when its calibrated
+  ``abnormal_probability`` is ≥ its ``operating_point`` (chosen on validation images for sensitivity ≥ 0.90), else
+  ``normal``. Abnormal statements, sources calling the ECG abnormal and disagreements are listed among the reasons
+  but do not escalate by themselves;
+* without it (model file missing), the rule of schema 1.0: ``abnormal — review`` when any abnormal waveform
+  statement fires, any source calls the ECG abnormal or any two sources disagree, else ``normal``.
 
 Whatever the status, the report is *unconfirmed: requires physician review*.
 """
@@ -91,6 +94,10 @@ def _clean_text(value: str | None) -> str | None:
 class Status:
     screening: Screening
     reasons: tuple[str, ...]
+    abnormal_probability: float | None = None
+    """Calibrated probability (0–1) that the ECG is abnormal; ``None`` without the screening model."""
+    operating_point: float | None = None
+    """Probability at or above which the screening says "abnormal — review"."""
 
     @property
     def text(self) -> str:
@@ -102,6 +109,8 @@ class Status:
             "text": self.text,
             "confirmation": CONFIRMATION,
             "reasons": list(self.reasons),
+            "abnormal_probability": None if self.abnormal_probability is None else round(self.abnormal_probability, 4),
+            "operating_point": None if self.operating_point is None else round(self.operating_point, 4),
         }
 
 
@@ -160,9 +169,12 @@ def screening_status(
     abnormal_sources: list[str],
     disagreements: list[str],
     recorded_leads: int | None = None,
+    abnormal_probability: float | None = None,
+    operating_point: float | None = None,
 ) -> Status:
     """Overall status from the stages' outcomes (see the module docstring for the rules); ``recorded_leads`` is
-    the number of leads a signal record holds (fewer than :data:`MIN_GOOD_LEADS` is insufficient, as for images)."""
+    the number of leads a signal record holds (fewer than :data:`MIN_GOOD_LEADS` is insufficient, as for images);
+    ``abnormal_probability`` and ``operating_point`` come from the screening model (both or neither)."""
     reasons: list[str] = []
     if not measurable:
         reasons.append("the ECG could not be measured")
@@ -172,8 +184,13 @@ def screening_status(
         reasons.append(f"digitization quality {quality:.2f} < {MIN_QUALITY}")
     if good_leads is not None and good_leads < MIN_GOOD_LEADS:
         reasons.append(f"only {good_leads} leads read with confidence ≥ 0.5 (need {MIN_GOOD_LEADS})")
+    calibrated = abnormal_probability is not None and operating_point is not None
     if reasons:
-        return Status("insufficient quality", tuple(reasons))
+        return Status("insufficient quality", tuple(reasons), abnormal_probability, operating_point)
+    if calibrated:
+        return _calibrated_status(
+            abnormal_probability, operating_point, abnormal_findings, abnormal_sources, disagreements  # type: ignore[arg-type]
+        )
     if abnormal_findings:
         reasons.append("abnormal waveform statements: " + ", ".join(abnormal_findings))
     if abnormal_sources:
@@ -183,3 +200,19 @@ def screening_status(
     if reasons:
         return Status("abnormal — review", tuple(reasons))
     return Status("normal", ("all available sources agree the ECG is normal",))
+
+
+def _calibrated_status(
+    probability: float, operating_point: float, findings: list[str], sources: list[str], disagreements: list[str]
+) -> Status:
+    """The screening model's verdict; the other signals are listed as context, not as escalations."""
+    abnormal = probability >= operating_point
+    relation = "≥" if abnormal else "<"
+    reasons = [f"calibrated abnormal probability {probability:.2f} {relation} operating point {operating_point:.2f}"]
+    if findings:
+        reasons.append("abnormal waveform statements: " + ", ".join(findings))
+    if sources:
+        reasons.append("called abnormal by: " + ", ".join(sources))
+    if disagreements:
+        reasons.append("sources disagree on (shown, weighed by the screening model): " + ", ".join(disagreements))
+    return Status("abnormal — review" if abnormal else "normal", tuple(reasons), probability, operating_point)

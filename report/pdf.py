@@ -246,7 +246,7 @@ def _page_two(c: Canvas, result: PipelineResult, size: tuple[float, float]) -> N
 
 def _classifier_panel(c: Canvas, report: Report, saliency: np.ndarray | None, x: float, top: float, w: float) -> float:
     c.setFont("Helvetica-Bold", 8.5)
-    c.drawString(x * mm, (top - 3) * mm, "Image classifiers")
+    c.drawString(x * mm, (top - 3) * mm, "Classifiers and the screening model")
     cls = report.classifiers
     if cls is None:
         reason = report.errors.get("classify", "not run")
@@ -254,7 +254,32 @@ def _classifier_panel(c: Canvas, report: Report, saliency: np.ndarray | None, x:
         _, h = para.wrapOn(c, w * mm, 40 * mm)
         para.drawOn(c, x * mm, (top - 6) * mm - h)
         return top - 6 - h / mm
-    tiled = cls["tiled"]
+    yy = top - 8.0
+    if cls.get("tiled"):
+        yy = _tiled_lines(c, cls["tiled"], x, top)
+    fusion = cls.get("fusion")
+    c.setFont("Helvetica", 7.5)
+    if fusion:
+        c.drawString(
+            x * mm,
+            yy * mm,
+            f"Global/local fusion network: {fusion['label']} (p abnormal {fusion['abnormal_probability']:.2f}, "
+            f"threshold {fusion['threshold']:.2f}; {len(fusion['beats'])} beats detected)",
+        )
+        yy -= 4
+    yy = _waveform_and_screening_lines(c, report, x, yy)
+    versions = ", ".join(f"{k} {v}" for k, v in cls.get("model_versions", {}).items())
+    para = Paragraph(f"models: {escape(versions)}", SMALL)
+    _, h = para.wrapOn(c, w * mm, 20 * mm)
+    para.drawOn(c, x * mm, (yy - 2) * mm - h)
+    yy -= 2 + h / mm
+    if saliency is not None:
+        _images(c, [(saliency, "Occlusion saliency (top decision) with beat boxes")], x, yy - 40, w, 38)
+    return yy - 2
+
+
+def _tiled_lines(c: Canvas, tiled: dict[str, Any], x: float, top: float) -> float:
+    """The tiled network's top classes as bars; returns the y (mm) below them."""
     probs = sorted(tiled["probabilities"].items(), key=lambda kv: -kv[1])[:6]
     c.setFont("Helvetica", 7.5)
     validated = tiled.get("validated", list(tiled["probabilities"]))
@@ -273,28 +298,37 @@ def _classifier_panel(c: Canvas, report: Report, saliency: np.ndarray | None, x:
         c.setFillColor(colors.black)
         thr = tiled["thresholds"].get(name)
         c.drawString((x + 58) * mm, yy * mm, f"{p:.2f}" + (f" (threshold {thr:.2f})" if thr is not None else ""))
-    fusion = cls["fusion"]
-    yy = top - 12.5 - len(probs) * 4 - 3
+    return top - 12.5 - len(probs) * 4 - 3
+
+
+def _waveform_and_screening_lines(c: Canvas, report: Report, x: float, yy: float) -> float:
+    """The waveform-feature classifier's ABNORMAL probability and labels, and the screening model's combined
+    probability with its operating point; returns the y (mm) below them."""
+    wave = (report.classifiers or {}).get("waveform")
     c.setFont("Helvetica", 7.5)
-    c.drawString(
-        x * mm,
-        yy * mm,
-        f"Global/local fusion network: {fusion['label']} (p abnormal {fusion['abnormal_probability']:.2f}, "
-        f"threshold {fusion['threshold']:.2f}; {len(fusion['beats'])} beats detected)",
-    )
-    versions = ", ".join(f"{k} {v}" for k, v in cls.get("model_versions", {}).items())
-    c.setFont("Helvetica", 6.5)
-    c.drawString(x * mm, (yy - 4) * mm, f"models: {versions}")
-    if saliency is not None:
-        _images(c, [(saliency, "Occlusion saliency (top decision) with beat boxes")], x, yy - 44, w, 38)
-    return yy - 6
+    if wave:
+        p = wave["probabilities"].get("ABNORMAL")
+        counted = [name for name in wave["labels"] if name in wave.get("validated", []) and name != "ABNORMAL"]
+        note = "" if "ABNORMAL" in wave.get("validated", []) else ", not validated"
+        c.drawString(x * mm, yy * mm, f"Waveform-feature classifier: p abnormal {p:.2f} (threshold "
+                     f"{wave['thresholds'].get('ABNORMAL', float('nan')):.2f}{note}); labels: "
+                     f"{', '.join(counted) or 'none'}")
+        yy -= 4
+    status = report.status
+    if status.abnormal_probability is not None and status.operating_point is not None:
+        c.setFont("Helvetica-Bold", 7.5)
+        c.drawString(x * mm, yy * mm, f"Screening model (calibrated): p abnormal "
+                     f"{status.abnormal_probability:.2f}, operating point {status.operating_point:.2f} → "
+                     f"{status.screening}")
+        yy -= 4
+    return yy
 
 
 def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float) -> float:
     """Draws the table and its key; returns the y (mm) below them."""
     c.setFont("Helvetica-Bold", 8.5)
     c.drawString(x * mm, (top - 3) * mm, "Cross-check (shared labels)")
-    rows = [["label", "waveform", "tiled", "fusion", "status", "resolved"]]
+    rows = [["label", "rules", "tiled", "fusion", "wf model", "status", "resolved"]]
     style = [
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7),
         ("FONT", (0, 1), (-1, -1), "Helvetica", 7),
@@ -305,17 +339,20 @@ def _crosscheck_table(c: Canvas, report: Report, x: float, top: float, w: float)
         v = check["verdicts"]
         shown = {k: _yes_no(v[k]) + (" †" if k in check.get("excluded", {}) else "") for k in v}
         rows.append([check["label"], shown["waveform"], shown["tiled"], shown["fusion"],
-                     check["status"], _yes_no(check["resolved"]) + (" *" if _authoritative(check) else "")])
+                     shown.get("waveform_model", "—"), check["status"],
+                     _yes_no(check["resolved"]) + (" *" if _authoritative(check) else "")])
         if check["needs_review"]:
             style.append(("BACKGROUND", (0, i), (-1, i), colors.Color(0.99, 0.86, 0.82)))
-    table = Table(rows, colWidths=[w * f * mm for f in (0.17, 0.15, 0.13, 0.13, 0.24, 0.18)])
+    table = Table(rows, colWidths=[w * f * mm for f in (0.15, 0.12, 0.12, 0.12, 0.13, 0.21, 0.15)])
     table.setStyle(TableStyle(style))
     _, h = table.wrapOn(c, w * mm, 80 * mm)
     table.drawOn(c, x * mm, (top - 5) * mm - h)
     c.setFont("Helvetica", 6.5)
     c.drawString(x * mm, (top - 8) * mm - h, "* interval-defined: the waveform measurement is authoritative. "
-                 "† not validated, not counted. Red rows disagree: physician review required.")
-    return top - 8 - h / mm
+                 "† not validated, not counted.")
+    c.drawString(x * mm, (top - 11) * mm - h, "Red rows: sources disagree (shown for review; the screening model "
+                 "weighs the sources).")
+    return top - 11 - h / mm
 
 
 def _authoritative(check: dict[str, Any]) -> bool:

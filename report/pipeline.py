@@ -1,8 +1,9 @@
 """The whole pipeline, used by the command line and the HTTP API alike.
 
-image ──► digitize ──► analyze (measure → findings) ──┐
-  │          └─► classify: tiled (reads the digitized record) ─┤
-  └────────────► classify: fusion (reads the image) ───────────┴─► cross-check ──► `Report`
+image ──► digitize ──► analyze (measure → findings) ──► waveform-feature classifier ──┐
+  │          └─► classify: tiled (reads the digitized record) ──────────────────────────┤
+  └────────────► classify: fusion (reads the image) ────────────────────────────────────┴─► cross-check
+                                                                        ──► screening model ──► `Report`
 
 Models load once per `Pipeline`. The tiled classifier reads a canonical re-rendering of the digitized record
 (:mod:`classify.canonical`), so classification runs after digitization; the report notes that dependence. A signal
@@ -30,6 +31,8 @@ from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
 from classify.manifest import MIN_VALIDATION_AUROC, MIN_VALIDATION_SUPPORT, ModelUnavailableError
 from classify.runtime import ClassificationResult, Classifier, FusionResult
+from classify.screening import ScreeningInputs, ScreeningModel, good_lead_share
+from classify.waveform import WaveformClassifier, WaveformResult
 from digitize.load import load_image
 from digitize.pipeline import digitize_image
 from ecg.errors import EcgInputError
@@ -85,11 +88,17 @@ class Pipeline:
             self.classifier = Classifier(models_dir, threads=threads)
         except ModelUnavailableError as exc:
             self.classifier_error = str(exc)
+        self.waveform, self.screening, self.model_errors = _optional_models(models_dir)
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="ecgscreen")
 
     @property
     def model_versions(self) -> dict[str, str]:
-        return self.classifier.model_versions if self.classifier else {}
+        versions = dict(self.classifier.model_versions) if self.classifier else {}
+        if self.waveform:
+            versions["waveform"] = self.waveform.version
+        if self.screening:
+            versions["screening"] = self.screening.version
+        return versions
 
     def run(self, source: str | Path, *, patient: Patient | None = None, hints: Hints | None = None) -> PipelineResult:
         """Run the pipeline on a file (image or signal record); bad input raises `EcgInputError`.
@@ -199,9 +208,10 @@ class Pipeline:
         except EcgInputError as exc:
             out.errors["analyze"] = str(exc)
         out.timings["analyze"] = time.perf_counter() - t0
+        wave = self.waveform.classify(out.record, out.measurements) if self.waveform else None
 
         t0 = time.perf_counter()
-        check = crosscheck_all(found, out.classification)
+        check = crosscheck_all(found, out.classification, wave)
         out.timings["crosscheck"] = time.perf_counter() - t0
         saliency = None
         if self.saliency and out.classification is not None:
@@ -209,10 +219,10 @@ class Pipeline:
             saliency = self._saliency(out.image, out.classification)
             out.timings["saliency"] = time.perf_counter() - t0
 
-        status = self._status(out, check)
+        status = self._status(out, check, self._screening_probability(out, wave, check))
         if self.classifier_error:
             out.errors.setdefault("classify", self.classifier_error)
-        notes = out.notes + _tiled_notes(out.classification)
+        notes = out.notes + _tiled_notes(out.classification) + self.model_errors
         out.timings["total"] = time.perf_counter() - out.started
         d = out.digitization
         report = Report(
@@ -225,7 +235,7 @@ class Pipeline:
             digitization=DigitizationSummary.of(d).to_dict() if d else None,
             measurements=out.measurements.to_dict() if out.measurements else None,
             findings=[f.to_dict() for f in out.findings],
-            classifiers=out.classification.as_dict() if out.classification else None,
+            classifiers=_classifier_summary(out.classification, wave, self.screening),
             crosscheck=check.to_dict(),
             timings_s=out.timings,
             errors=out.errors,
@@ -233,8 +243,7 @@ class Pipeline:
         )
         return PipelineResult(report, out.record, out.image, d.overlay if d else None, saliency)
 
-    @staticmethod
-    def _status(out: StageOutputs, check) -> Status:
+    def _status(self, out: StageOutputs, check, probability: float | None = None) -> Status:
         d = out.digitization
         counted_abnormal = check.label("ABNORMAL").counted
         return screening_status(
@@ -245,7 +254,27 @@ class Pipeline:
             abnormal_sources=[s for s, v in counted_abnormal.items() if v],
             disagreements=[c.label for c in check.disagreements],
             recorded_leads=None if out.kind == "image" else int(np.isfinite(out.record.signals).any(axis=1).sum()),
+            abnormal_probability=probability,
+            operating_point=self.screening.operating_point if self.screening and probability is not None else None,
         )
+
+    def _screening_probability(self, out: StageOutputs, wave: WaveformResult | None, check) -> float | None:
+        """The screening model's calibrated abnormal probability (``None`` without the model)."""
+        if self.screening is None:
+            return None
+        tiled = out.classification.tiled if out.classification else None
+        d = out.digitization
+        if d is not None:
+            quality, share = float(d.quality), good_lead_share(d.lead_confidence)
+        else:  # a signal record: no digitization; the recorded leads stand in for the confident ones
+            quality, share = 1.0, float(np.isfinite(out.record.signals).any(axis=1).mean())
+        inputs = ScreeningInputs(
+            fusion=out.classification.fusion.abnormal_probability if out.classification else None,
+            tiled_norm=tiled.probabilities.get("NORM") if tiled and "NORM" in tiled.validated else None,
+            waveform=wave.probabilities["ABNORMAL"] if wave and "ABNORMAL" in wave.validated else None,
+            rule_abnormal=check.label("ABNORMAL").verdicts.get("waveform"), quality=quality, good_lead_share=share,
+        )
+        return self.screening.probability(inputs)
 
     def _saliency(self, image: np.ndarray | None, result: ClassificationResult) -> np.ndarray | None:
         if not self.saliency or image is None or self.classifier is None:
@@ -295,3 +324,40 @@ def _tiled_notes(classification: ClassificationResult | None) -> tuple[str, ...]
             "cross-check or the status",
         )
     return notes
+
+
+def _classifier_summary(
+    result: ClassificationResult | None, wave: WaveformResult | None, screening: ScreeningModel | None = None
+) -> dict[str, Any] | None:
+    """``classifiers``: the image classifiers' outputs (when they ran) and ``waveform`` (when it ran); the model
+    versions include the waveform classifier's and the screening model's."""
+    if result is None and wave is None:
+        return None
+    out = result.as_dict() if result is not None else {"model_versions": {}}
+    if wave is not None:
+        out["waveform"] = wave.to_dict()
+        out["model_versions"] = {**out.get("model_versions", {}), "waveform": wave.version}
+    if screening is not None:
+        out["model_versions"] = {**out.get("model_versions", {}), "screening": screening.version}
+    return out
+
+
+def _optional_models(
+    models_dir: str | Path | None,
+) -> tuple[WaveformClassifier | None, ScreeningModel | None, tuple[str, ...]]:
+    """The waveform classifier and the screening model, each ``None`` (with a note) when its file is missing; a file
+    whose sha256 differs still raises."""
+    notes: list[str] = []
+    waveform = screening = None
+    try:
+        waveform = WaveformClassifier(models_dir)
+    except ModelUnavailableError as exc:
+        notes.append(f"waveform-feature classifier not available: {exc}")
+    try:
+        screening = ScreeningModel.load(models_dir)
+    except ModelUnavailableError as exc:
+        notes.append(f"screening model not available (status by the schema 1.0 rule): {exc}")
+    excluded = (screening.document or {}).get("excluded_sources", {}) if screening else {}
+    for source, reason in excluded.items():
+        notes.append(f"screening model: the {source} classifier is shown but not weighed ({reason})")
+    return waveform, screening, tuple(notes)

@@ -87,6 +87,11 @@ def agreement_command(
     doc["folder"] = str(folder)
     write_json(doc, out)
     png = plot_agreement(doc, out.with_suffix(".png"))
+    if doc.get("screening", {}).get("reliability"):
+        from report.agreement import plot_reliability
+
+        plot_reliability(doc["screening"]["reliability"], out.with_name(out.stem + "_reliability.png"),
+                         f"Screening model calibration ({doc['screening']['n_scored']} images of {folder.name})")
     if html_out is not None:
         html_out.write_text(_html(doc, png), encoding="utf-8")
     err_console.print(f"{len(reports)} reports, {len(failures)} failed → {out}, {png}", highlight=False)
@@ -98,7 +103,8 @@ def _current_makers(models: Path | None) -> dict[str, Any]:
     from report.pipeline import software_version
 
     entries = read_manifest(models or DEFAULT_MODELS_DIR)
-    return {"software": software_version(), "models": {n: entries[n].version for n in MODEL_NAMES if n in entries}}
+    names = (*MODEL_NAMES, "waveform", "screening")  # every model a report's verdict depends on
+    return {"software": software_version(), "models": {n: entries[n].version for n in names if n in entries}}
 
 
 def _is_current(cached: Path, image: Path, made_by: dict[str, Any]) -> bool:

@@ -49,7 +49,7 @@ def test_disagreement_is_flagged_and_left_unresolved():
     assert afib.evidence["waveform"] == {"rr_irregularity": 0.2}
     assert afib.evidence["tiled"]["probability"] == 0.05
     abnormal = check.label("ABNORMAL")
-    assert abnormal.verdicts == {"waveform": True, "tiled": False, "fusion": True}
+    assert abnormal.verdicts == {"waveform": True, "tiled": False, "fusion": True, "waveform_model": None}
     assert abnormal.needs_review
     assert {c.label for c in check.disagreements} == {"AFIB", "ABNORMAL"}
 
@@ -73,7 +73,7 @@ def test_rate_and_axis_statements_do_not_make_the_waveform_abnormal():
 def test_missing_sources_speak_of_nothing():
     check = crosscheck(waveform_verdicts(None), tiled_verdicts(None, None), fusion_verdicts(None, None, None))
     assert all(c.status == "no source" for c in check.labels)
-    assert check.sources_available == {"waveform": False, "tiled": False, "fusion": False}
+    assert check.sources_available == {"waveform": False, "tiled": False, "fusion": False, "waveform_model": False}
     assert [c["label"] for c in check.to_dict()["labels"]] == list(SHARED_LABELS)
 
 
