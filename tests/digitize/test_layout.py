@@ -43,8 +43,8 @@ def test_rhythm_strip_lead_is_read_from_the_traces(record, monkeypatch):
 def test_a_lead_whose_window_the_trace_only_partly_spans_loses_confidence() -> None:
     """A print cut off after 5 s: the leads of the missing half must not be claimed as read."""
     from digitize.calibrate import Calibration
+    from digitize.confidence import lead_confidences
     from digitize.layout import TEMPLATES, Layout, template_panels
-    from digitize.pipeline import lead_confidences
     from digitize.trace import RowTrace
 
     calibration = Calibration(4.0, 4.0, 25.0, 10.0, "grid", 0.9, 10.0)
