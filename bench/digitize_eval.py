@@ -135,6 +135,10 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
             notes=list(result.quality_notes),
         )
         outcomes[name] = outcome
+        if args.save is not None:  # after every image: a long run killed half-way keeps what it did
+            import json
+
+            args.save.write_text(json.dumps({method: {n: o.__dict__ for n, o in outcomes.items()}}))
         if args.overlays is not None:
             import cv2
 

@@ -180,7 +180,7 @@ def digitize_image(
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
     traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
-    phantoms = _evidence.phantom_rows(prob, traces, calibration) if template is None else []
+    phantoms = _evidence.phantom_rows(prob, traces, calibration, layout.baselines) if template is None else []
     if phantoms:
         layout = _without_rows(prob, layout, calibration, phantoms)
         traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
