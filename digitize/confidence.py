@@ -37,6 +37,9 @@ PHYSICS_UNCERTAIN = 0.75
 NO_LABEL_CAP = 1.0
 """Highest confidence of a lead whose printed label was not read, on an image where labels were read elsewhere."""
 
+TOUCH_MM = 1.0
+"""Distance (mm) within which two rows' paths count as touching (:attr:`LeadEvidence.touching`)."""
+
 ORIENTATION_PENALTY = 0.85
 """Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
 
@@ -57,9 +60,27 @@ class LeadEvidence:
     label_factor: float = 1.0
     """Factor from :func:`digitize.identity.assign_leads` (a label against the final name, or the name against every
     template)."""
+    touching: float = 0.0
+    """Share of the panel's columns where the path runs within :data:`TOUCH_MM` of a neighbouring row's path (tall
+    complexes of close rows: the path may have followed the neighbour's trace)."""
 
     def as_dict(self) -> dict[str, float | str]:
         return asdict(self)
+
+
+def touching_share(traces: Sequence[RowTrace], row: int, x0: float, x1: float, limit_px: float) -> float:
+    """Share of the columns ``[x0, x1)`` where row ``row``'s path lies within ``limit_px`` of row ``row ± 1``'s."""
+    columns = np.arange(np.ceil(x0), np.floor(x1))
+    mine = traces[row]
+    if columns.size == 0 or mine.x.size < 2:
+        return 0.0
+    y = np.interp(columns, mine.x, mine.y, left=np.nan, right=np.nan)
+    close = np.zeros(columns.size, dtype=bool)
+    for other in (row - 1, row + 1):
+        if 0 <= other < len(traces) and traces[other].x.size >= 2:
+            theirs = np.interp(columns, traces[other].x, traces[other].y, left=np.nan, right=np.nan)
+            close |= np.abs(y - theirs) < limit_px
+    return float(close.mean())
 
 
 def label_verdicts(layout: Layout, labels: Sequence[LabelRead]) -> dict[str, str]:
@@ -137,9 +158,10 @@ def lead_confidences(
         if why_label:
             why.append(why_label)
             score *= factor
+        touching = touching_share(traces, panel.row, panel.x_start, panel.x_end, TOUCH_MM * calibration.px_per_mm_y)
         evidence = LeadEvidence(
             round(on_ink, 3), round(strength, 3), round(float(covered), 3), round(float(raw), 3), physics,
-            label_of.get(panel.lead, "none"), factor,
+            label_of.get(panel.lead, "none"), factor, round(touching, 3),
         )
         if panel.lead in confidence and score <= confidence[panel.lead]:
             continue  # a lead shown twice (rhythm strip): keep the better one

@@ -92,6 +92,10 @@ def find_pulse(
     return best
 
 
+TRIM_MM = 1.5
+"""A run is cut at its falling edge only when that shortens it by more than this (mm): a label fused to the pulse."""
+
+
 def _falling_edge(window: np.ndarray, start: int, stop: int, baseline: float, level: float, px_per_mm: float) -> int:
     """End of the pulse's run at its falling edge: the first vertical stroke (ink over ≥ 80 % of the step's middle
     height) at least 2 mm after the start. A printed lead label right of the pulse, at its top's height, otherwise
@@ -104,9 +108,11 @@ def _falling_edge(window: np.ndarray, start: int, stop: int, baseline: float, le
     if later.size == 0:
         return stop
     end = int(later[0])
-    while end + 1 in set(later.tolist()):
+    while end + 1 < window.shape[1] - start and end + 1 in later:
         end += 1
-    return min(stop, start + end + 1)
+    trimmed = start + end + 1
+    # Only a clearly wider run is cut (its end moves the time origin; a stroke's width is left as it was).
+    return trimmed if stop - trimmed > TRIM_MM * px_per_mm else stop
 
 
 def _has_rising_edge(window: np.ndarray, start: int, baseline: float, level: float) -> bool:
