@@ -20,7 +20,7 @@ from digitize import evidence as _evidence
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
 from digitize.candidates import layout_signals, settle_columns
-from digitize.confidence import LeadEvidence, image_quality, lead_confidences
+from digitize.confidence import LeadEvidence, cap_by_quality, image_quality, lead_confidences
 from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflections
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints
@@ -232,6 +232,7 @@ def digitize_image(
     quality, quality_notes = image_quality(
         confidence, calibration, layout, rectified.method, rectified.rotation_deg, orientation, limbs
     )
+    confidence, reasons = cap_by_quality(confidence, reasons, quality)
     record = record.with_meta(**digitization_meta(quality, confidence, reasons, layout, calibration, hints))
     lap("reconstruct")
     overlay = draw_overlay(image, rectified.homography, traces, layout, calibration)
