@@ -49,10 +49,10 @@ between). Foreign val + kit-dev (1,240 leads): of the leads touching > 0.05, 4 o
 TOUCH_FACTOR = 0.4
 """Confidence factor of a lead whose path runs on a neighbouring row's trace (see :data:`TOUCH_FREE`)."""
 
-QUALITY_CAP = 1.1
-"""A lead's confidence is at most this times the image's quality (a lead is not trusted much more than the page it
-is read from: on foreign val + kit-dev, 6 of the 14 leads below 0 dB claimed with ≥ 0.5 were on images of quality
-< 0.45)."""
+QUALITY_CAP = 1.0
+"""A lead's confidence is at most the image's quality times this (a lead is not trusted more than the page it is
+read from). On foreign val (150) + kit-dev (36), with the other caps: leads below 0 dB still claimed 8 at 1.1, 4 at
+1.0, of 35; right leads (≥ 3 dB) losing their claim 67 and 98 of 2,038."""
 
 ORIENTATION_PENALTY = 0.85
 """Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
