@@ -103,6 +103,8 @@ class Outcome:
     lead_snr: dict[str, float] = field(default_factory=dict)
     lead_confidence: dict[str, float] = field(default_factory=dict)
     lead_reasons: dict[str, str] = field(default_factory=dict)
+    lead_evidence: dict[str, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def run_method(method: str, pairs, args) -> dict[str, Outcome]:
@@ -129,8 +131,14 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
             lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
             lead_confidence=dict(result.lead_confidence),
             lead_reasons={k: str(v) for k, v in getattr(result, "lead_reasons", {}).items()},
+            lead_evidence={k: v.as_dict() for k, v in getattr(result, "lead_evidence", {}).items()},
+            notes=list(result.quality_notes),
         )
         outcomes[name] = outcome
+        if args.save is not None:  # after every image: a long run killed half-way keeps what it did
+            import json
+
+            args.save.write_text(json.dumps({method: {n: o.__dict__ for n, o in outcomes.items()}}))
         if args.overlays is not None:
             import cv2
 

@@ -224,7 +224,7 @@ def speed_from_pulses(widths_mm: list[float]) -> tuple[float, str]:
     """Paper speed (mm/s) the calibration pulses' widths imply (0.2 s wide), with a note when it is not 25 mm/s.
 
     The speed changes only when at least two pulses agree on a standard speed other than 25 mm/s (10 mm wide at
-    50 mm/s); one pulse alone, or widths between speeds, keep 25 mm/s and say so.
+    50 mm/s), and more than agree on 25 mm/s; one pulse alone, or widths between speeds, keep 25 mm/s and say so.
     """
     if not widths_mm:
         return STANDARD_SPEED_MM_S, ""
@@ -235,7 +235,8 @@ def speed_from_pulses(widths_mm: list[float]) -> tuple[float, str]:
             if speed == STANDARD_SPEED_MM_S:
                 return speed, ""
             agreeing = sum(abs(w / PULSE_WIDTH_S / speed - 1.0) < 0.15 for w in widths_mm)
-            if agreeing >= 2:
+            standard = sum(abs(w / PULSE_WIDTH_S / STANDARD_SPEED_MM_S - 1.0) < 0.15 for w in widths_mm)
+            if agreeing >= 2 and agreeing > standard:  # pulses fused with a trace's start read wide (f0087)
                 return speed, f"paper speed looks like {speed:g} mm/s (calibration pulse {width:.1f} mm wide); used"
             return STANDARD_SPEED_MM_S, (
                 f"paper speed may be {speed:g} mm/s (one calibration pulse {width:.1f} mm wide); "

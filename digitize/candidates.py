@@ -36,8 +36,10 @@ CLEARLY_BETTER = 0.6
 SYNC_TOLERANCE_S = 0.04
 """Beats of two leads closer than this (s) are the same beat."""
 
-SYNC_SHARE = 0.8
-"""Share of right-column beats that must fall on a left-column beat offset to call 6×2 columns simultaneous."""
+SYNC_SHARE = 0.5
+"""Share of right-column beats that must fall on a left-column beat offset to call 6×2 columns simultaneous. Was
+0.8: on foreign val every 6×2 print (22, all simultaneous) reached 59–100 %, and the three below 0.8 came out with
+their V leads at ≈ 0 dB; sequential columns hit by chance only (±40 ms around beats 0.6–1 s apart: ≈ 10–25 %)."""
 
 
 def _relabel(layout: Layout, mapping: dict[str, str], signs: dict[str, float]) -> Layout:

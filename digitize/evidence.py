@@ -53,8 +53,8 @@ QRS_MAX_HALF_WIDTH_S = 0.12
 """Largest width at half height (s) of a QRS-like deflection."""
 
 
-def qrs_like_deflections(trace: RowTrace, calibration: Calibration) -> int:
-    """Sharp deflections of a row trace, up or down (whichever is more): peaks at least :data:`QRS_MIN_MM` above the
+def qrs_like_deflections(trace: RowTrace, calibration: Calibration, *, min_mm: float = QRS_MIN_MM) -> int:
+    """Sharp deflections of a row trace, up or down (whichever is more): peaks at least ``min_mm`` above the
     0.4 s running median and at most :data:`QRS_MAX_HALF_WIDTH_S` wide at half height."""
     if trace.x.size < 2:
         return 0
@@ -64,7 +64,7 @@ def qrs_like_deflections(trace: RowTrace, calibration: Calibration) -> int:
     detail = height_mm - median_filter(height_mm, window, mode="nearest")
     max_width = QRS_MAX_HALF_WIDTH_S * calibration.px_per_s
     return max(
-        len(find_peaks(signal, prominence=QRS_MIN_MM, width=(None, max_width), rel_height=0.5)[0])
+        len(find_peaks(signal, prominence=min_mm, width=(None, max_width), rel_height=0.5)[0])
         for signal in (detail, -detail)
     )
 
@@ -153,3 +153,93 @@ def require_ecg(evidence: EcgEvidence) -> None:
     """Raise :class:`NoEcgFoundError` unless ``evidence`` says the image is an ECG."""
     if not evidence.is_ecg:
         raise NoEcgFoundError(f"no ECG found: {evidence.reason()}")
+
+
+PHANTOM_DEFLECTION_MM = 1.0
+"""Smallest deflection (mm) counted when asking whether a row beats at all (a low-voltage lead's QRS reaches it;
+a page border or a ruled line never does)."""
+
+PHANTOM_MIN_BEATS = 2
+"""Deflections of :data:`PHANTOM_DEFLECTION_MM` a real row shows at least (foreign test: real rows 8–47; the page
+border lines of f0015: 0)."""
+
+PHANTOM_MAX_SPREAD_MM = 8.0
+"""Standard deviation (mm) of the path's height above which a row in the page's edge zone wanders across the page
+instead of running along one row (foreign test: real rows 0.5–4.1 mm, the header and page-edge paths of f0042:
+11–13 mm). Not used inside the page: real rows of a messy scan jump between rows (kit-dev d022: 8.9 and 14 mm)."""
+
+
+EDGE_ZONE = 0.05
+"""Share of the page height at the top and the bottom where a row must show QRS-sized deflections
+(:data:`MIN_BEATS_IN_ROW` of :data:`QRS_MIN_MM`) and stay along one line (spread ≤ :data:`PHANTOM_MAX_SPREAD_MM`):
+page borders, headers, scanner shadows and a photo's page edge lie there (kit-dev d036: a border line with 2 small
+wiggles, its bottom edge with 1 QRS-sized deflection; foreign test f0042: the header at 4.2 % with none, the page
+edge at 96.4 % with a path spread over 11 mm). 12×1 rhythm strips at 95.3–95.7 % show 12–15."""
+
+
+@dataclass(frozen=True)
+class RowFigures:
+    """How ECG-like one traced row is (see :func:`row_figures`)."""
+
+    contrast: float
+    on_ink: float
+    beats: int
+    """Deflections of at least :data:`PHANTOM_DEFLECTION_MM`."""
+    qrs: int
+    """Deflections of at least :data:`QRS_MIN_MM`."""
+    spread_mm: float
+    at_edge: bool
+    """The row lies in the page's top or bottom :data:`EDGE_ZONE`."""
+
+    @property
+    def phantom(self) -> bool:
+        """No ECG trace: a flat line (page border, ruled line), or at the page's edge a row without QRS-sized
+        deflections or wandering across the page.
+
+        Path on ink and contrast are not used: a real row of a dirty scan reached only 60 % and 0.35 (kit-dev d022).
+        """
+        edge_phantom = self.qrs < MIN_BEATS_IN_ROW or self.spread_mm > PHANTOM_MAX_SPREAD_MM
+        return self.beats < PHANTOM_MIN_BEATS or (self.at_edge and edge_phantom)
+
+    def describe(self) -> str:
+        return (
+            f"contrast {self.contrast:.2f}, path on ink {100 * self.on_ink:.0f} %, {self.beats} deflections "
+            f"({self.qrs} QRS-sized), spread {self.spread_mm:.1f} mm{', at the page edge' if self.at_edge else ''}"
+        )
+
+
+def row_figures(prob: np.ndarray, trace: RowTrace, calibration: Calibration, baseline: float) -> RowFigures:
+    """Contrast, path on ink, deflections and height spread of one row trace whose baseline is at ``baseline``."""
+    height = prob.shape[0]
+    at_edge = not EDGE_ZONE * height <= baseline <= (1.0 - EDGE_ZONE) * height
+    if trace.x.size < 2:
+        return RowFigures(0.0, 0.0, 0, 0, 0.0, at_edge)
+    return RowFigures(
+        contrast=row_contrast(prob, trace, SIDE_MM * calibration.px_per_mm_y),
+        on_ink=float(trace.on_ink.mean()),
+        beats=qrs_like_deflections(trace, calibration, min_mm=PHANTOM_DEFLECTION_MM),
+        qrs=qrs_like_deflections(trace, calibration),
+        spread_mm=float(np.std(trace.y)) / calibration.px_per_mm_y,
+        at_edge=at_edge,
+    )
+
+
+def phantom_rows(
+    prob: np.ndarray, traces: Sequence[RowTrace], calibration: Calibration, baselines: Sequence[float]
+) -> list[tuple[int, str]]:
+    """Rows at the top or bottom of the stack that carry no ECG-like trace (page borders, header text, crease
+    shadows), with why; peeled from the outside in, and never more than leaves 3 rows. Rows inside the stack are
+    kept whatever they look like (a flat lead is still a lead)."""
+    figures = [row_figures(prob, t, calibration, y) for t, y in zip(traces, baselines, strict=True)]
+    lo, hi = 0, len(traces)
+    dropped: list[tuple[int, str]] = []
+    while hi - lo > 3:
+        if figures[lo].phantom:
+            dropped.append((lo, figures[lo].describe()))
+            lo += 1
+        elif figures[hi - 1].phantom:
+            dropped.append((hi - 1, figures[hi - 1].describe()))
+            hi -= 1
+        else:
+            break
+    return dropped

@@ -114,28 +114,41 @@ def _distance(box: tuple[int, int, int, int], start: tuple[float, float]) -> flo
 
 
 def label_crops(
-    ink: np.ndarray, traces: Sequence[RowTrace], layout: Layout, calibration: Calibration
+    ink: np.ndarray,
+    traces: Sequence[RowTrace],
+    layout: Layout,
+    calibration: Calibration,
+    panels: Sequence[int] | None = None,
 ) -> list[LabelCrop]:
-    """The label candidate of every panel that has one (panels without a word nearby are left out)."""
+    """The label candidate of every panel (or of ``panels``) that has one (panels without a word nearby are left
+    out)."""
+    crop = _cropper(ink, traces, layout, calibration)
+    found = (crop(i) for i in (range(len(layout.panels)) if panels is None else panels))
+    return [c for c in found if c is not None]
+
+
+def _cropper(ink: np.ndarray, traces: Sequence[RowTrace], layout: Layout, calibration: Calibration):
+    """A function panel index → its :class:`LabelCrop` (or None), sharing the erased-path mask."""
     px_per_mm = float(np.sqrt(calibration.px_per_mm_x * calibration.px_per_mm_y))
     height, width = ink.shape
     spacing = layout.row_spacing_px
     erased = _trace_mask(ink.shape, traces, max(3, int(round(0.5 * px_per_mm))))
-    crops = []
-    for index, panel in enumerate(layout.panels):
+
+    def crop(index: int) -> LabelCrop | None:
+        panel = layout.panels[index]
         baseline = layout.baselines[panel.row]
         x0 = int(max(0, panel.x_start - SEARCH_LEFT_MM * px_per_mm))
         x1 = int(min(width, panel.x_start + SEARCH_RIGHT_MM * px_per_mm))
         y0 = int(max(0, baseline - 0.6 * spacing))
         y1 = int(min(height, baseline + 0.6 * spacing))
         if x1 - x0 < 8 or y1 - y0 < 8:
-            continue
+            return None
         region = ink[y0:y1, x0:x1]
         binary = _remove_lines((region >= TEXT_LEVEL).astype(np.uint8), int(LINE_MM * px_per_mm))
         binary = _off_trace(binary, erased[y0:y1, x0:x1], px_per_mm)
         words = _words(binary, px_per_mm)
         if not words:
-            continue
+            return None
         start = (panel.x_start - x0, baseline - y0)
         bx0, by0, bx1, by1 = min(words, key=lambda box: _distance(box, start))
         pad = max(2, int(0.25 * (by1 - by0)))
@@ -143,8 +156,9 @@ def label_crops(
         gx1, gy1 = min(width, x0 + bx1 + pad), min(height, y0 + by1 + pad)
         text = np.clip(ink[gy0:gy1, gx0:gx1], 0.0, 1.0)
         text = np.where(erased[gy0:gy1, gx0:gx1], 0.0, text)
-        crops.append(LabelCrop(index, (gx0, gy0, gx1, gy1), (255 * (1.0 - text)).astype(np.uint8)))
-    return crops
+        return LabelCrop(index, (gx0, gy0, gx1, gy1), (255 * (1.0 - text)).astype(np.uint8))
+
+    return crop
 
 
 @dataclass(frozen=True)
@@ -161,20 +175,73 @@ READ_LEVEL = 0.5
 """Probability from which a label read counts."""
 
 
-def read_labels(
-    ink: np.ndarray, traces: Sequence[RowTrace], layout: Layout, calibration: Calibration
-) -> list[LabelRead]:
-    """Read every panel's printed label (:func:`label_crops` → :func:`digitize.ocr.score_leads`)."""
-    from digitize.ocr import score_leads
+EARLY_STOP_AGREE = 4
+"""Labels read (≥ :data:`EARLY_STOP_LEVEL`) that must name their template lead, covering every column of the grid
+and with none read against it, before the remaining crops are left unread (:func:`read_labels`)."""
 
-    crops = label_crops(ink, traces, layout, calibration)
+EARLY_STOP_RECOGNISED = 2
+"""Of those, labels read by the recogniser (not stroke-counted I, II, III)."""
+
+EARLY_STOP_LEVEL = 0.8
+"""Probability from which a label read counts towards stopping early (:data:`digitize.identity.OVERRIDE_LEVEL`)."""
+
+
+def read_labels(
+    ink: np.ndarray,
+    traces: Sequence[RowTrace],
+    layout: Layout,
+    calibration: Calibration,
+    *,
+    early_stop: bool = True,
+) -> list[LabelRead]:
+    """Read the panels' printed labels (:func:`label_crops` → :mod:`digitize.ocr`).
+
+    Labels of 1–3 upright strokes (I, II, III) are counted first (no recogniser). The others are read one at a time,
+    the first row's panels first; with ``early_stop``, reading stops once :data:`EARLY_STOP_AGREE` labels name the
+    template's lead in every column and none names another lead (a print in the template's order: the rest would
+    only confirm it). Any disagreement, and any non-standard order, reads every panel.
+    """
+    from digitize.ocr import STROKE_PROBABILITY, default_recogniser, roman_strokes
+
+    crop_of = _cropper(ink, traces, layout, calibration)
+    crops = [c for c in (crop_of(i) for i in range(len(layout.panels))) if c is not None]
     if not crops:
         return []
-    scores = score_leads([c.image for c in crops])
-    reads = []
-    for crop, (lead, p) in zip(crops, scores, strict=True):
-        reads.append(LabelRead(crop.panel, lead if p >= READ_LEVEL else None, p, crop.box))
-    return reads
+    columns = {round(p.t_start_s, 1) for p in layout.panels}
+    scored: dict[int, tuple[str, float]] = {}
+    pending = []
+    for crop in crops:
+        strokes = roman_strokes(crop.image)
+        if strokes:
+            scored[crop.panel] = ("I" * strokes, STROKE_PROBABILITY)
+        else:
+            pending.append(crop)
+    pending.sort(key=lambda c: (layout.panels[c.panel].row, c.panel))
+    recogniser = default_recogniser() if pending else None
+    for crop in pending:
+        if early_stop and _template_confirmed(scored, layout, columns):
+            break
+        scored[crop.panel] = recogniser.recognise([crop.image])[0]
+    return [
+        LabelRead(c.panel, lead if p >= READ_LEVEL else None, p, c.box)
+        for c in crops
+        if c.panel in scored
+        for lead, p in [scored[c.panel]]
+    ]
+
+
+def _template_confirmed(scored: dict[int, tuple[str, float]], layout: Layout, columns: set) -> bool:
+    """Whether the labels read so far confirm the template's lead names (see :func:`read_labels`)."""
+    agree, recognised, seen = 0, 0, set()
+    for index, (lead, p) in scored.items():
+        panel = layout.panels[index]
+        if p >= READ_LEVEL and lead != panel.lead:
+            return False
+        if p >= EARLY_STOP_LEVEL:
+            agree += 1
+            recognised += lead not in ("I", "II", "III")
+            seen.add(round(panel.t_start_s, 1))
+    return agree >= EARLY_STOP_AGREE and recognised >= EARLY_STOP_RECOGNISED and seen >= columns
 
 
 def panel_reads(reads: Sequence[LabelRead], panels: Sequence[Panel]) -> dict[int, tuple[str, float]]:

@@ -78,6 +78,10 @@ class LabelRecogniser:
         scored = iter([score for crop in rest for score in self._ctc_scores([crop])])  # one by one: no padding
         return [("I" * n, STROKE_PROBABILITY) if n else next(scored) for n in strokes]
 
+    def recognise(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """Best lead name and its probability for each crop, by the recogniser only (no stroke counting)."""
+        return [score for crop in crops for score in self._ctc_scores([crop])]
+
     def _ctc_scores(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
         result = []
         for probs in self.probabilities(crops):

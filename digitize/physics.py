@@ -21,8 +21,12 @@ IDENTITIES: tuple[tuple[str, dict[str, float]], ...] = (
     ("aVR = −(I + II)/2", {"aVR": 1.0, "I": 0.5, "II": 0.5}),
     ("aVL = (I − III)/2", {"aVL": 1.0, "I": -0.5, "III": 0.5}),
     ("aVF = (II + III)/2", {"aVF": 1.0, "II": -0.5, "III": -0.5}),
+    ("aVL − aVR = 3/2 I", {"aVL": 1.0, "aVR": -1.0, "I": -1.5}),
 )
-"""Each identity as coefficients whose weighted sum of the leads is zero."""
+"""Each identity as coefficients whose weighted sum of the leads is zero. The last follows from the others
+(aVL − aVR = (I − III)/2 + (I + II)/2 = I + I/2) and is the only one a Cabrera 3×4 print's first column (aVL, I,
+−aVR) obeys: without it aVR's sign there was never checked (foreign prints in the Cabrera order with an upright aVR
+came out with aVR inverted at −1.4 to −2.0 dB and no physics verdict)."""
 
 MIN_OVERLAP_S = 1.0
 """Shortest simultaneous stretch (s) an identity is checked on."""

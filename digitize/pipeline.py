@@ -20,6 +20,7 @@ from digitize import evidence as _evidence
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
 from digitize.candidates import layout_signals, settle_columns
+from digitize.confidence import LeadEvidence, cap_by_quality, image_quality, lead_confidences
 from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflections
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints
@@ -27,9 +28,9 @@ from digitize.identity import assign_leads
 from digitize.labels import LabelRead, read_labels
 from digitize.layout import Layout, detect_layout, find_rows
 from digitize.load import ImageSource, NoEcgFoundError, load_image
-from digitize.orient import Orientation, detect_orientation, upright
+from digitize.orient import detect_orientation, upright
 from digitize.overlay import draw_overlay
-from digitize.physics import FAIL_RESIDUAL, PASS_RESIDUAL, LimbCheck, limb_check
+from digitize.physics import limb_check
 from digitize.preprocess import InkLayers, RectifyMethod, ink_layers, rectify
 from digitize.reconstruct import reconstruct
 from digitize.trace import (
@@ -96,6 +97,8 @@ class Digitization:
     labels: tuple[LabelRead, ...] = ()
     homography: np.ndarray | None = field(default=None, repr=False)
     """Input (upright) → rectified mapping; the overlay's pixels map to ``layout`` through it."""
+    lead_evidence: dict[str, LeadEvidence] = field(default_factory=dict, repr=False)
+    """What each lead's confidence is made of (:mod:`digitize.confidence`)."""
 
 
 def digitize_image(
@@ -177,6 +180,10 @@ def digitize_image(
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
     traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
+    phantoms = _evidence.phantom_rows(prob, traces, calibration, layout.baselines) if template is None else []
+    if phantoms:
+        layout = _without_rows(prob, layout, calibration, phantoms)
+        traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
     if calibration.source == "assumed" and max(qrs_like_deflections(t, calibration) for t in traces) < MIN_BEATS_IN_ROW:
         raise NoEcgFoundError(
             "no ECG found: no grid, no calibration pulse and no heartbeat-like deflections in the lines traced"
@@ -211,20 +218,21 @@ def digitize_image(
         smooth=smooth,
         meta={"source_file": str(source) if isinstance(source, (str, Path)) else "image"},
     )
-    confidence, reasons = lead_confidences(traces, layout, calibration, limbs=limbs)
-    for lead, (factor, why) in label_factors.items():
-        if lead in confidence:
-            confidence[lead] = round(confidence[lead] * factor, 3)
-            reasons[lead] = reasons[lead] + (why,)
+    lead_evidence: dict[str, LeadEvidence] = {}
+    confidence, reasons = lead_confidences(
+        traces, layout, calibration, limbs=limbs, labels=labels, label_factors=label_factors,
+        evidence_out=lead_evidence,
+    )
     if hints.exclude:
         signals = record.signals.copy()
         for lead in hints.exclude:
             signals[LEADS.index(lead)] = np.nan
             confidence[lead], reasons[lead] = 0.0, ("excluded by the user",)
         record = replace(record, signals=signals)
-    quality, quality_notes = _quality(
+    quality, quality_notes = image_quality(
         confidence, calibration, layout, rectified.method, rectified.rotation_deg, orientation, limbs
     )
+    confidence, reasons = cap_by_quality(confidence, reasons, quality)
     record = record.with_meta(**digitization_meta(quality, confidence, reasons, layout, calibration, hints))
     lap("reconstruct")
     overlay = draw_overlay(image, rectified.homography, traces, layout, calibration)
@@ -232,8 +240,21 @@ def digitize_image(
     timings["total"] = sum(timings.values())
     return Digitization(
         record, calibration, layout, confidence, reasons, quality, quality_notes, overlay, tuple(traces), timings,
-        evidence, tuple(labels), rectified.homography,
+        evidence, tuple(labels), rectified.homography, lead_evidence,
     )
+
+
+def _without_rows(
+    prob: np.ndarray, layout: Layout, calibration: Calibration, phantoms: list[tuple[int, str]]
+) -> Layout:
+    """The layout again from the rows found minus the phantom rows (:func:`digitize.evidence.phantom_rows`)."""
+    baselines, coverage = find_rows(prob, calibration.px_per_mm_y)
+    keep = np.ones(baselines.size, dtype=bool)
+    for row, _ in phantoms:
+        keep[int(np.argmin(np.abs(baselines - layout.baselines[row])))] = False
+    redone = detect_layout(prob, calibration, rows=(baselines[keep], coverage[keep]))
+    notes = [f"row at y {layout.baselines[row]:.0f} px dropped: no ECG trace ({why})" for row, why in phantoms]
+    return replace(redone, notes=redone.notes + tuple(notes))
 
 
 WEAK_ROW_COVERAGE = 0.6
@@ -311,92 +332,3 @@ def trace_components(prob: np.ndarray, unet_prob: np.ndarray) -> np.ndarray:
     keep[np.unique(labels[unet_prob >= GATE_LEVEL])] = True
     keep[0] = False
     return keep[labels]
-
-
-FULL_COVERAGE = 0.9
-"""Share of a lead's time window the trace must span for full confidence; less scales the confidence down (a cut-off
-print, or a layout read wrongly)."""
-
-
-PHYSICS_BROKEN = 0.3
-"""Confidence factor of a limb lead whose every Einthoven/Goldberger identity fails (wrong name or polarity)."""
-
-PHYSICS_UNCERTAIN = 0.75
-"""Confidence factor of a limb lead with an identity between :data:`PASS_RESIDUAL` and :data:`FAIL_RESIDUAL`."""
-
-
-def lead_confidences(
-    traces: list[RowTrace], layout: Layout, calibration: Calibration, *, limbs: LimbCheck | None = None
-) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
-    """Per-lead confidence (0–1) from how much of the path ran on ink, how strong it was, the calibration and,
-    for the limb leads, the Einthoven/Goldberger check (:mod:`digitize.physics`)."""
-    verdicts = limbs.lead_verdicts() if limbs is not None else {}
-    scale_factor = {"grid": 1.0, "pulse": 0.8, "assumed": 0.4}.get(calibration.source, 0.5)
-    confidence: dict[str, float] = {}
-    reasons: dict[str, tuple[str, ...]] = {}
-    for panel in layout.panels:
-        trace = traces[panel.row]
-        inside = (trace.x >= panel.x_start) & (trace.x < panel.x_end)
-        why: list[str] = []
-        if not inside.any():
-            confidence[panel.lead], reasons[panel.lead] = 0.0, ("panel outside the traced area",)
-            continue
-        on_ink = float(trace.on_ink[inside].mean())
-        strength = float(trace.strength[inside].mean())
-        traced_from, traced_to = float(trace.x[inside].min()), float(trace.x[inside].max())
-        covered = (min(traced_to, panel.x_end) - max(traced_from, panel.x_start)) / (panel.x_end - panel.x_start)
-        if covered < FULL_COVERAGE:
-            why.append(f"trace covers only {100 * covered:.0f} % of the lead's time window (print cut off?)")
-        if on_ink < 0.95:
-            why.append(f"trace bridged gaps over {100 * (1 - on_ink):.0f} % of the panel")
-        if strength < 0.6:
-            why.append(f"faint trace (mean probability {strength:.2f})")
-        if calibration.source == "pulse":
-            why.append("no grid: scale from the calibration pulse")
-        elif calibration.source == "assumed":
-            why.append("no grid and no calibration pulse: scale assumed")
-        if calibration.pulse_mm is None and calibration.source == "grid":
-            why.append("gain assumed (no calibration pulse found)")
-        score = on_ink * (0.6 + 0.4 * min(1.0, strength / 0.8)) * scale_factor * min(1.0, covered / FULL_COVERAGE)
-        if calibration.pulse_mm is None and calibration.source == "grid":
-            score *= 0.9
-        broken, why_physics = verdicts.get(panel.lead, (False, ""))
-        if why_physics:
-            why.append(why_physics)
-            score *= PHYSICS_BROKEN if broken else PHYSICS_UNCERTAIN
-        if panel.lead in confidence:  # a lead shown twice (rhythm strip): keep the better one
-            if score <= confidence[panel.lead]:
-                continue
-        confidence[panel.lead] = round(float(np.clip(score, 0.0, 1.0)), 3)
-        reasons[panel.lead] = tuple(why)
-    return confidence, reasons
-
-
-ORIENTATION_PENALTY = 0.85
-"""Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
-
-
-def _quality(
-    confidence: dict[str, float],
-    calibration: Calibration,
-    layout: Layout,
-    geometry: str,
-    rotation_deg: float,
-    orientation: Orientation,
-    limbs: LimbCheck | None = None,
-) -> tuple[float, tuple[str, ...]]:
-    notes = [orientation.note, f"layout {layout.template}", f"geometry: {geometry}, rotation {rotation_deg:+.1f}°"]
-    notes.extend(calibration.notes)
-    notes.extend(layout.notes)
-    quality = float(np.mean(list(confidence.values()))) if confidence else 0.0
-    if calibration.source == "grid":
-        quality *= 0.7 + 0.3 * min(1.0, calibration.grid_strength / 0.3)
-    if limbs is not None and limbs.checked:
-        notes.append("limb-lead physics: " + ", ".join(f"{k} residual {v:.2f}" for k, v in limbs.residuals.items()))
-        if limbs.score >= FAIL_RESIDUAL:
-            quality *= PHYSICS_BROKEN
-        elif limbs.score > PASS_RESIDUAL:
-            quality *= PHYSICS_UNCERTAIN
-    if not orientation.confident and (orientation.quarter_turns or "direction unclear" in orientation.note):
-        quality *= ORIENTATION_PENALTY
-    return round(quality, 3), tuple(notes)

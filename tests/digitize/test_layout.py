@@ -43,8 +43,8 @@ def test_rhythm_strip_lead_is_read_from_the_traces(record, monkeypatch):
 def test_a_lead_whose_window_the_trace_only_partly_spans_loses_confidence() -> None:
     """A print cut off after 5 s: the leads of the missing half must not be claimed as read."""
     from digitize.calibrate import Calibration
+    from digitize.confidence import lead_confidences
     from digitize.layout import TEMPLATES, Layout, template_panels
-    from digitize.pipeline import lead_confidences
     from digitize.trace import RowTrace
 
     calibration = Calibration(4.0, 4.0, 25.0, 10.0, "grid", 0.9, 10.0)
@@ -52,8 +52,8 @@ def test_a_lead_whose_window_the_trace_only_partly_spans_loses_confidence() -> N
     panels = template_panels(TEMPLATES["3x4"], 0.0, 10.0, px_per_s)
     layout = Layout("3x4", (100.0, 200.0, 300.0), 100.0, 0.0, 10 * px_per_s, 10.0, panels, (None, None, None), ())
     x = np.arange(0.0, 5.5 * px_per_s)  # the trace stops at 5.5 s: V1/V2/V3 a fifth covered, V4–V6 not at all
-    trace = RowTrace(x, np.zeros_like(x), np.ones(x.size, bool), np.ones(x.size))
-    confidence, reasons = lead_confidences([trace] * 3, layout, calibration)
+    traces = [RowTrace(x, np.full_like(x, y), np.ones(x.size, bool), np.ones(x.size)) for y in (100.0, 200.0, 300.0)]
+    confidence, reasons = lead_confidences(traces, layout, calibration)
     assert confidence["I"] > 0.9 and confidence["aVF"] > 0.9
     assert confidence["V1"] < 0.3 and confidence["V4"] == 0.0
     assert any("covers only 20 %" in why for why in reasons["V2"])

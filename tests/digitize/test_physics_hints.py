@@ -33,7 +33,7 @@ def _limb_leads(seed: int = 0, fs: float = 500.0) -> dict[str, np.ndarray]:
 def test_limb_check_passes_true_leads_and_flags_a_swap_and_an_inversion() -> None:
     leads = _limb_leads()
     check = limb_check(leads, 500.0)
-    assert len(check.residuals) == 5
+    assert len(check.residuals) == 6
     assert check.score < 0.05
     assert not any(broken for broken, _ in check.lead_verdicts().values())
     swapped = dict(leads, II=leads["III"], III=leads["II"])
@@ -42,6 +42,15 @@ def test_limb_check_passes_true_leads_and_flags_a_swap_and_an_inversion() -> Non
     verdicts = limb_check(inverted, 500.0).lead_verdicts()
     assert verdicts["aVR"][0] and "physics fails" in verdicts["aVR"][1]
     assert not verdicts["I"][0]
+
+
+def test_a_cabrera_first_column_checks_the_sign_of_avr() -> None:
+    """aVL, I and −aVR share a 3×4 column in the Cabrera order: only aVL − aVR = 3/2 I ties them together."""
+    leads = _limb_leads()
+    column = {name: leads[name] for name in ("aVL", "I", "aVR")}
+    assert list(limb_check(column, 500.0).residuals) == ["aVL − aVR = 3/2 I"]
+    assert limb_check(column, 500.0).score < PASS_RESIDUAL
+    assert limb_check(dict(column, aVR=-column["aVR"]), 500.0).score > FAIL_RESIDUAL
 
 
 def test_limb_check_skips_leads_that_are_not_simultaneous() -> None:

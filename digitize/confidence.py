@@ -1,0 +1,231 @@
+"""How far each digitized lead, and the whole image, can be trusted: evidence per lead, mapped to a confidence.
+
+Evidence per lead (:class:`LeadEvidence`): how much of the path ran on ink and how strong the ink was, how much of
+the lead's time window the trace covers, where the scale came from, the Einthoven/Goldberger check of the limb leads
+(:mod:`digitize.physics`), and whether the printed label next to the panel reads the same lead
+(:mod:`digitize.labels`). The trace-quality part (ink, strength, coverage, scale) gives a raw score; the identity
+evidence (physics, label) and the image's evidence (its limb residual, how many labels agree) cap it. The caps were
+set on foreign *validation* images (ECG-Image-Kit renders of validation-split PTB-XL patients, /work/foreign/val)
+and kit-dev so that a confidence ≥ 0.5 is not given to leads that came out below 0 dB (issue 15,
+docs/notes/issue-15.md, part 3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from digitize.calibrate import Calibration
+from digitize.labels import LabelRead
+from digitize.layout import Layout
+from digitize.orient import Orientation
+from digitize.physics import FAIL_RESIDUAL, PASS_RESIDUAL, LimbCheck
+from digitize.trace import RowTrace
+
+FULL_COVERAGE = 0.9
+"""Share of a lead's time window the trace must span for full confidence; less scales the confidence down (a cut-off
+print, or a layout read wrongly)."""
+
+PHYSICS_BROKEN = 0.3
+"""Confidence factor of a limb lead whose every Einthoven/Goldberger identity fails (wrong name or polarity)."""
+
+PHYSICS_UNCERTAIN = 0.6
+"""Confidence factor of a limb lead with an identity between :data:`PASS_RESIDUAL` and :data:`FAIL_RESIDUAL` (was
+0.75: on foreign val + kit-dev 3 of 55 such leads were below 0 dB, all still claimed at 0.53–0.59)."""
+
+NO_LABEL_CAP = 1.0
+"""Highest confidence of a lead whose printed label was not read, on an image where labels were read elsewhere."""
+
+TOUCH_MM = 1.0
+"""Distance (mm) within which two rows' paths count as touching (:attr:`LeadEvidence.touching`)."""
+
+TOUCH_FREE, TOUCH_FULL = 0.02, 0.05
+"""Touching share up to which a lead keeps its confidence, and from which it gets :data:`TOUCH_FACTOR` (linear
+between). Foreign val + kit-dev (1,240 leads): of the leads touching > 0.05, 4 of 4 came out below 0 dB; of those
+> 0.02, 6 of 10."""
+
+TOUCH_FACTOR = 0.4
+"""Confidence factor of a lead whose path runs on a neighbouring row's trace (see :data:`TOUCH_FREE`)."""
+
+QUALITY_CAP = 1.0
+"""A lead's confidence is at most the image's quality times this (a lead is not trusted more than the page it is
+read from). On foreign val (150) + kit-dev (36), with the other caps: leads below 0 dB still claimed 8 at 1.1, 4 at
+1.0, of 35; right leads (≥ 3 dB) losing their claim 67 and 98 of 2,038."""
+
+ORIENTATION_PENALTY = 0.85
+"""Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
+
+
+@dataclass(frozen=True)
+class LeadEvidence:
+    """What a lead's confidence is made of (all shares 0–1)."""
+
+    on_ink: float
+    strength: float
+    covered: float
+    raw: float
+    """Trace-quality score: on ink × strength × scale source × coverage (before the identity evidence)."""
+    physics: str
+    """"pass", "uncertain", "broken" (limb leads with a simultaneous partner) or "none"."""
+    label: str
+    """"agrees", "disagrees" (the printed label reads another lead) or "none" (not found or not read)."""
+    label_factor: float = 1.0
+    """Factor from :func:`digitize.identity.assign_leads` (a label against the final name, or the name against every
+    template)."""
+    touching: float = 0.0
+    """Share of the panel's columns where the path runs within :data:`TOUCH_MM` of a neighbouring row's path (tall
+    complexes of close rows: the path may have followed the neighbour's trace)."""
+
+    def as_dict(self) -> dict[str, float | str]:
+        return asdict(self)
+
+
+def touching_share(traces: Sequence[RowTrace], row: int, x0: float, x1: float, limit_px: float) -> float:
+    """Share of the columns ``[x0, x1)`` where row ``row``'s path lies within ``limit_px`` of row ``row ± 1``'s."""
+    columns = np.arange(np.ceil(x0), np.floor(x1))
+    mine = traces[row]
+    if columns.size == 0 or mine.x.size < 2:
+        return 0.0
+    y = np.interp(columns, mine.x, mine.y, left=np.nan, right=np.nan)
+    close = np.zeros(columns.size, dtype=bool)
+    for other in (row - 1, row + 1):
+        if 0 <= other < len(traces) and traces[other].x.size >= 2:
+            theirs = np.interp(columns, traces[other].x, traces[other].y, left=np.nan, right=np.nan)
+            close |= np.abs(y - theirs) < limit_px
+    return float(close.mean())
+
+
+def label_verdicts(layout: Layout, labels: Sequence[LabelRead]) -> dict[str, str]:
+    """Per lead: "agrees" when a label read next to one of its panels names it, "disagrees" when labels were read
+    there but none names it, else "none"."""
+    verdict: dict[str, str] = {}
+    for read in labels:
+        if read.lead is None or read.panel >= len(layout.panels):
+            continue
+        lead = layout.panels[read.panel].lead
+        if read.lead == lead:
+            verdict[lead] = "agrees"
+        else:
+            verdict.setdefault(lead, "disagrees")
+    return verdict
+
+
+def lead_confidences(
+    traces: list[RowTrace],
+    layout: Layout,
+    calibration: Calibration,
+    *,
+    limbs: LimbCheck | None = None,
+    labels: Sequence[LabelRead] = (),
+    label_factors: dict[str, tuple[float, str]] | None = None,
+    evidence_out: dict[str, LeadEvidence] | None = None,
+) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
+    """Per-lead confidence (0–1) and the reasons it is not 1.
+
+    From how much of the path ran on ink, how strong it was, the calibration, for the limb leads the
+    Einthoven/Goldberger check (:mod:`digitize.physics`), and the printed labels. ``evidence_out``, when given,
+    receives every lead's :class:`LeadEvidence`.
+    """
+    verdicts = limbs.lead_verdicts() if limbs is not None else {}
+    label_of = label_verdicts(layout, labels)
+    factors = label_factors or {}
+    scale_factor = {"grid": 1.0, "pulse": 0.8, "assumed": 0.4}.get(calibration.source, 0.5)
+    confidence: dict[str, float] = {}
+    reasons: dict[str, tuple[str, ...]] = {}
+    for panel in layout.panels:
+        trace = traces[panel.row]
+        inside = (trace.x >= panel.x_start) & (trace.x < panel.x_end)
+        why: list[str] = []
+        if not inside.any():
+            if panel.lead not in confidence:
+                confidence[panel.lead], reasons[panel.lead] = 0.0, ("panel outside the traced area",)
+            continue
+        on_ink = float(trace.on_ink[inside].mean())
+        strength = float(trace.strength[inside].mean())
+        traced_from, traced_to = float(trace.x[inside].min()), float(trace.x[inside].max())
+        covered = (min(traced_to, panel.x_end) - max(traced_from, panel.x_start)) / (panel.x_end - panel.x_start)
+        if covered < FULL_COVERAGE:
+            why.append(f"trace covers only {100 * covered:.0f} % of the lead's time window (print cut off?)")
+        if on_ink < 0.95:
+            why.append(f"trace bridged gaps over {100 * (1 - on_ink):.0f} % of the panel")
+        if strength < 0.6:
+            why.append(f"faint trace (mean probability {strength:.2f})")
+        if calibration.source == "pulse":
+            why.append("no grid: scale from the calibration pulse")
+        elif calibration.source == "assumed":
+            why.append("no grid and no calibration pulse: scale assumed")
+        if calibration.pulse_mm is None and calibration.source == "grid":
+            why.append("gain assumed (no calibration pulse found)")
+        raw = on_ink * (0.6 + 0.4 * min(1.0, strength / 0.8)) * scale_factor * min(1.0, covered / FULL_COVERAGE)
+        if calibration.pulse_mm is None and calibration.source == "grid":
+            raw *= 0.9
+        score = raw
+        broken, why_physics = verdicts.get(panel.lead, (False, ""))
+        physics = "broken" if broken else "uncertain" if why_physics else "pass"
+        physics = physics if panel.lead in verdicts else "none"
+        if why_physics:
+            why.append(why_physics)
+            score *= PHYSICS_BROKEN if broken else PHYSICS_UNCERTAIN
+        touching = touching_share(traces, panel.row, panel.x_start, panel.x_end, TOUCH_MM * calibration.px_per_mm_y)
+        if touching > TOUCH_FREE:
+            share = min(1.0, (touching - TOUCH_FREE) / (TOUCH_FULL - TOUCH_FREE))
+            score *= 1.0 - (1.0 - TOUCH_FACTOR) * share
+            why.append(f"path runs on a neighbouring row's trace over {100 * touching:.0f} % (may follow it)")
+        factor, why_label = factors.get(panel.lead, (1.0, ""))
+        if why_label:
+            why.append(why_label)
+            score *= factor
+        evidence = LeadEvidence(
+            round(on_ink, 3), round(strength, 3), round(float(covered), 3), round(float(raw), 3), physics,
+            label_of.get(panel.lead, "none"), factor, round(touching, 3),
+        )
+        if panel.lead in confidence and score <= confidence[panel.lead]:
+            continue  # a lead shown twice (rhythm strip): keep the better one
+        confidence[panel.lead] = round(float(np.clip(score, 0.0, 1.0)), 3)
+        reasons[panel.lead] = tuple(why)
+        if evidence_out is not None:
+            evidence_out[panel.lead] = evidence
+    return confidence, reasons
+
+
+def image_quality(
+    confidence: dict[str, float],
+    calibration: Calibration,
+    layout: Layout,
+    geometry: str,
+    rotation_deg: float,
+    orientation: Orientation,
+    limbs: LimbCheck | None = None,
+) -> tuple[float, tuple[str, ...]]:
+    """Overall quality (0–1) from the leads' confidences, the grid, the limb physics and the orientation, with the
+    notes behind it."""
+    notes = [orientation.note, f"layout {layout.template}", f"geometry: {geometry}, rotation {rotation_deg:+.1f}°"]
+    notes.extend(calibration.notes)
+    notes.extend(layout.notes)
+    quality = float(np.mean(list(confidence.values()))) if confidence else 0.0
+    if calibration.source == "grid":
+        quality *= 0.7 + 0.3 * min(1.0, calibration.grid_strength / 0.3)
+    if limbs is not None and limbs.checked:
+        notes.append("limb-lead physics: " + ", ".join(f"{k} residual {v:.2f}" for k, v in limbs.residuals.items()))
+        if limbs.score >= FAIL_RESIDUAL:
+            quality *= PHYSICS_BROKEN
+        elif limbs.score > PASS_RESIDUAL:
+            quality *= PHYSICS_UNCERTAIN
+    if not orientation.confident and (orientation.quarter_turns or "direction unclear" in orientation.note):
+        quality *= ORIENTATION_PENALTY
+    return round(quality, 3), tuple(notes)
+
+
+def cap_by_quality(
+    confidence: dict[str, float], reasons: dict[str, tuple[str, ...]], quality: float
+) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
+    """Every lead's confidence capped at :data:`QUALITY_CAP` × the image's quality, with the reason where it bites."""
+    cap = QUALITY_CAP * quality
+    capped, why = dict(confidence), dict(reasons)
+    for lead, value in confidence.items():
+        if value > cap:
+            capped[lead] = round(cap, 3)
+            why[lead] = reasons.get(lead, ()) + (f"capped by the image's quality ({quality:.2f})",)
+    return capped, why
