@@ -20,7 +20,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # types only: the report model loads no stage code
+    from analyze import Measurements
+    from analyze.statement import Finding
+    from classify.crosscheck import CrossCheck
+    from report.sections import ClassifierOutputs, DigitizationSummary, InputSummary
 
 SCHEMA_NAME = "ecgscreen.report"
 SCHEMA_VERSION = "1.1"
@@ -116,20 +122,21 @@ class Status:
 
 @dataclass(frozen=True)
 class Report:
-    """Everything the PDF and the JSON say. Sections are plain JSON-ready dicts produced by each stage's own
-    ``to_dict``/``as_dict``; ``None`` where a stage did not run or failed (``errors`` says why)."""
+    """Everything the PDF and the JSON say, as the stages' typed results; ``None`` where a stage did not run or
+    failed (``errors`` says why). :meth:`to_dict` is the only place they become JSON, each by its own ``to_dict``
+    (``as_dict`` for the image classifiers, inside :class:`report.sections.ClassifierOutputs`)."""
 
     id: str
     created_utc: str
     software_version: str
-    input: dict[str, Any]
+    input: InputSummary
     patient: Patient
     status: Status
-    digitization: dict[str, Any] | None
-    measurements: dict[str, Any] | None
-    findings: list[dict[str, Any]]
-    classifiers: dict[str, Any] | None
-    crosscheck: dict[str, Any]
+    digitization: DigitizationSummary | None
+    measurements: Measurements | None
+    findings: tuple[Finding, ...]
+    classifiers: ClassifierOutputs | None
+    crosscheck: CrossCheck
     timings_s: dict[str, float]
     errors: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -144,13 +151,13 @@ class Report:
             "created_utc": self.created_utc,
             "software": {"name": "ecgscreen", "version": self.software_version},
             "status": self.status.to_dict(),
-            "input": dict(self.input),
+            "input": self.input.to_dict(),
             "patient": self.patient.to_dict(),
-            "digitization": self.digitization,
-            "measurements": self.measurements,
-            "findings": list(self.findings),
-            "classifiers": self.classifiers,
-            "crosscheck": self.crosscheck,
+            "digitization": None if self.digitization is None else self.digitization.to_dict(),
+            "measurements": None if self.measurements is None else self.measurements.to_dict(),
+            "findings": [f.to_dict() for f in self.findings],
+            "classifiers": None if self.classifiers is None else self.classifiers.to_dict(),
+            "crosscheck": self.crosscheck.to_dict(),
             "timings_s": {k: round(v, 4) for k, v in self.timings_s.items()},
             "errors": dict(self.errors),
             "notes": list(self.notes),

@@ -40,7 +40,7 @@ from ecg.io import read_record, record_format
 from ecg.record import LEADS, EcgRecord
 from report.corrections import Hints
 from report.model import Patient, Report, Status, screening_status
-from report.sections import DigitizationSummary, InputSummary, StageOutputs
+from report.sections import ClassifierOutputs, DigitizationSummary, InputSummary, StageOutputs
 
 SIGNAL_SUFFIXES = frozenset({".csv", ".edf", ".hea", ".dat", ".json"})
 
@@ -225,18 +225,19 @@ class Pipeline:
         notes = out.notes + _tiled_notes(out.classification) + self.model_errors
         out.timings["total"] = time.perf_counter() - out.started
         d = out.digitization
+        screening_version = self.screening.version if self.screening else None
         report = Report(
             id=uuid.uuid4().hex,
             created_utc=datetime.now(UTC).isoformat(timespec="seconds"),
             software_version=software_version(),
-            input=InputSummary.of(out.path, out.kind, out.image).to_dict(),
+            input=InputSummary.of(out.path, out.kind, out.image),
             patient=patient,
             status=status,
-            digitization=DigitizationSummary.of(d).to_dict() if d else None,
-            measurements=out.measurements.to_dict() if out.measurements else None,
-            findings=[f.to_dict() for f in out.findings],
-            classifiers=_classifier_summary(out.classification, wave, self.screening),
-            crosscheck=check.to_dict(),
+            digitization=DigitizationSummary.of(d) if d else None,
+            measurements=out.measurements,
+            findings=tuple(out.findings),
+            classifiers=ClassifierOutputs.of(out.classification, wave, screening_version),
+            crosscheck=check,
             timings_s=out.timings,
             errors=out.errors,
             notes=notes,
@@ -324,22 +325,6 @@ def _tiled_notes(classification: ClassificationResult | None) -> tuple[str, ...]
             "cross-check or the status",
         )
     return notes
-
-
-def _classifier_summary(
-    result: ClassificationResult | None, wave: WaveformResult | None, screening: ScreeningModel | None = None
-) -> dict[str, Any] | None:
-    """``classifiers``: the image classifiers' outputs (when they ran) and ``waveform`` (when it ran); the model
-    versions include the waveform classifier's and the screening model's."""
-    if result is None and wave is None:
-        return None
-    out = result.as_dict() if result is not None else {"model_versions": {}}
-    if wave is not None:
-        out["waveform"] = wave.to_dict()
-        out["model_versions"] = {**out.get("model_versions", {}), "waveform": wave.version}
-    if screening is not None:
-        out["model_versions"] = {**out.get("model_versions", {}), "screening": screening.version}
-    return out
 
 
 def _optional_models(

@@ -1,9 +1,11 @@
 """Typed report sections built from stage results, each with one serialisation (``to_dict``, the schema 1.0 form).
 
 The stages' own results serialise themselves (``Measurements.to_dict``, ``Finding.to_dict``,
-``ClassificationResult.as_dict``, ``CrossCheck.to_dict``); the sections here summarise what the report needs from
-the input and from the digitizer, and :class:`StageOutputs` carries every stage's outcome into the report. The stage
-routes (``api/routers/stages.py``) and the CLI use the same forms, so each stage result has one serialisation.
+``ClassificationResult.as_dict``, ``WaveformResult.to_dict``, ``CrossCheck.to_dict``); the sections here summarise
+what the report needs from the input, the digitizer and the classifiers, and :class:`StageOutputs` carries every
+stage's outcome into the report. :class:`report.model.Report` holds these typed objects and serialises them only in
+``Report.to_dict``. The stage routes (``api/routers/stages.py``) and the CLI use the same forms, so each stage result
+has one serialisation.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ if TYPE_CHECKING:  # types only: importing this module loads no pipeline and no 
     from analyze import Measurements
     from analyze.findings import Finding
     from classify.runtime import ClassificationResult
+    from classify.waveform import WaveformResult
     from digitize.pipeline import Digitization
     from ecg.record import EcgRecord
 
@@ -115,6 +118,42 @@ class DigitizationSummary:
             "notes": list(self.notes),
             "panels": [dict(p) for p in self.panels],
         }
+
+
+@dataclass(frozen=True)
+class ClassifierOutputs:
+    """The report's ``classifiers``: the image classifiers' answers (when they ran), the waveform-feature
+    classifier's (when it ran) and the versions of every model that spoke, the screening model's included."""
+
+    image: ClassificationResult | None
+    waveform: WaveformResult | None = None
+    screening_version: str | None = None
+    """Version of the screening model (it gives the status, not a section of its own)."""
+
+    @classmethod
+    def of(
+        cls, image: ClassificationResult | None, waveform: WaveformResult | None, screening_version: str | None = None
+    ) -> ClassifierOutputs | None:
+        """``None`` when no classifier spoke."""
+        if image is None and waveform is None:
+            return None
+        return cls(image, waveform, screening_version)
+
+    @property
+    def model_versions(self) -> dict[str, str]:
+        versions = dict(self.image.model_versions) if self.image is not None else {}
+        if self.waveform is not None:
+            versions["waveform"] = self.waveform.version
+        if self.screening_version is not None:
+            versions["screening"] = self.screening_version
+        return versions
+
+    def to_dict(self) -> dict[str, Any]:
+        out = self.image.as_dict() if self.image is not None else {"model_versions": {}}
+        if self.waveform is not None:
+            out["waveform"] = self.waveform.to_dict()
+        out["model_versions"] = self.model_versions
+        return out
 
 
 def analysis_to_dict(measurements: Measurements, found: list[Finding]) -> dict[str, Any]:

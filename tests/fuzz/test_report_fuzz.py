@@ -29,6 +29,7 @@ from classify.labels import TILED_CLASSES  # noqa: E402
 from classify.runtime import Beat, ClassificationResult, FusionResult, TiledResult  # noqa: E402
 from ecg.record import LEADS  # noqa: E402
 from report.model import MAX_FIELD_CHARS, MAX_INPUT_CHARS, Patient, Report, screening_status  # noqa: E402
+from report.sections import ClassifierOutputs, InputSummary  # noqa: E402
 
 SCHEMA = json.loads((REPO / "report" / "schema.json").read_text(encoding="utf-8"))
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
@@ -190,21 +191,18 @@ def test_report_json_matches_schema(patient, m, classification, quality, good_le
         abnormal_sources=[s for s, v in check.label("ABNORMAL").verdicts.items() if v],
         disagreements=[c.label for c in check.disagreements],
     )
-    classifiers = None
-    if classification is not None:
-        classifiers = {**classification.as_dict(), "model_versions": dict(classification.model_versions)}
     report = Report(
         id="0123456789abcdef0123456789abcdef",
         created_utc="2026-11-22T08:00:00+00:00",
         software_version="0.0.0",
-        input={"kind": "signal", "file_name": "rec.hea", "sha256": "0" * 64},
+        input=InputSummary("signal", "rec.hea", "0" * 64),
         patient=patient,
         status=status,
         digitization=None,
-        measurements=m.to_dict() if m is not None else None,
-        findings=[f.to_dict() for f in found or []],
-        classifiers=classifiers,
-        crosscheck=check.to_dict(),
+        measurements=m,
+        findings=tuple(found or ()),
+        classifiers=ClassifierOutputs.of(classification, None),
+        crosscheck=check,
         timings_s=timings,
         errors=errors,
         notes=tuple(notes),
