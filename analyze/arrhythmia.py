@@ -97,7 +97,10 @@ def _pac(m: Measurements, types: str, beats: list[BeatFeatures]) -> Finding:
     cycle = m.cycle_ms or 0.0
     text = (f"Premature atrial beats: {len(beats)} of {len(types)} beats, coupled at {coupling * cycle:.0f} ms "
             f"({100 * coupling:.0f} % of the {cycle:.0f} ms cycle) with the usual QRS")
-    if pause is not None:
+    if pause is not None and abs(pause - 2.0) <= 2.0 * COMPENSATORY:  # what a ventricular beat would leave
+        text += (f"; but a full compensatory pause (coupling + pause {pause:.2f} cycles): premature ventricular "
+                 "beats are not excluded")
+    elif pause is not None:
         text += f"; the pause does not compensate fully (coupling + pause {pause:.2f} cycles)"
     return Finding("PAC", text + ".", {"ectopic_beats": len(beats), "beats": len(types), "pattern": types,
                                        "coupling_ratio": _round(coupling), "pause_cycles": _round(pause),

@@ -89,3 +89,20 @@ def test_patterns():
     assert pattern("NVNVNVNN", "V") == "bigeminy"
     assert pattern("NNVNNVNNVN", "V") == "trigeminy"
     assert pattern("NNVNNNNVNN", "V") is None
+
+
+def test_pac_statement_does_not_deny_a_full_compensatory_pause():
+    """A premature beat with the usual QRS but a fully compensatory pause is stated as such (a PVC is possible),
+    never as "does not compensate fully" (found on the demo photo: coupling + pause 2.00 cycles)."""
+    from types import SimpleNamespace
+
+    from analyze.arrhythmia import _pac
+
+    m = SimpleNamespace(cycle_ms=720.0)
+    full = [SimpleNamespace(rr_before=0.72, rr_after=1.28), SimpleNamespace(rr_before=0.74, rr_after=1.26)]
+    short = [SimpleNamespace(rr_before=0.72, rr_after=1.05)]
+    text_full = _pac(m, "NNANNAN", full).statement
+    text_short = _pac(m, "NNANN", short).statement
+    assert "full compensatory pause" in text_full and "not excluded" in text_full
+    assert "does not compensate fully" not in text_full
+    assert "does not compensate fully" in text_short
