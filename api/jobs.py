@@ -47,10 +47,16 @@ def produce_report(
 
     Raises `ecg.errors.EcgInputError` for inputs the pipeline cannot read.
     """
-    from report.pdf import write_pdf
-
     result = pipeline.run(input_path, patient=patient)
     result = dataclasses.replace(result, report=dataclasses.replace(result.report, id=report_id))
+    return write_report_files(result, out_dir)
+
+
+def write_report_files(result: Any, out_dir: Path) -> dict[str, Any]:
+    """Write a pipeline result's ``report.pdf``, ``overlay.png`` (images) and ``signals.csv``/``signals.edf`` into
+    ``out_dir``; return the report as a JSON-ready dict. Shared by jobs and reader corrections."""
+    from report.pdf import write_pdf
+
     out_dir.mkdir(parents=True, exist_ok=True)
     write_pdf(result, out_dir / "report.pdf")
     if result.overlay is not None:

@@ -22,13 +22,12 @@ from fastapi.responses import JSONResponse
 
 from api.core.logging import get_logger
 from api.deps import ApiKeyDep, ServicesDep, StoreDep
-from api.jobs import _write_png, patient_from_dict
+from api.jobs import patient_from_dict, write_report_files
 from api.routers.reports import _job_or_404, job_body
 from api.routers.stages import _Slot
 from api.store import Job, VersionConflictError
 from api.versions import finished_versions, version_dir, versioned_body
 from ecg.errors import EcgInputError
-from ecg.io import write_record
 from report.corrections import Correction, Hints, apply_correction
 
 router = APIRouter(prefix="/api/v1/reports", tags=["corrections"], dependencies=[ApiKeyDep])
@@ -130,19 +129,10 @@ def list_versions(store: StoreDep, job_id: str) -> JSONResponse:
 
 def _make_version(services: Any, job: Job, folder, hints: Hints, review: dict[str, Any]) -> dict[str, Any]:
     """Re-run the pipeline on the stored input with ``hints``; write the version's files into ``folder``."""
-    from report.pdf import write_pdf
-
     source = services.jobs_dir / job.id / job.input_name
     result = services.pipeline.run(source, patient=patient_from_dict(job.patient), hints=hints)
     result = dataclasses.replace(result, report=dataclasses.replace(result.report, id=job.id, review=review))
-    folder.mkdir(parents=True, exist_ok=True)
-    write_pdf(result, folder / "report.pdf")
-    if result.overlay is not None:
-        _write_png(result.overlay, folder / "overlay.png")
-    if result.record is not None:
-        write_record(result.record, folder / "signals.csv")
-        write_record(result.record, folder / "signals.edf")
-    return result.report.to_dict()
+    return write_report_files(result, folder)
 
 
 def _forget(store, job_id: str, version: int, folder) -> None:
