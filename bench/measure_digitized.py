@@ -1,0 +1,107 @@
+"""How far measurements on a digitized image are from the same measurements on the signal that image plots.
+
+Usage::
+
+    python bench/measure_digitized.py IMAGES REFS [--limit N] [--json OUT]
+
+``IMAGES`` holds images with reference records in ``REFS`` (as for ``bench/digitize_eval.py``: ``NAME.hea`` etc.,
+NaN outside each lead's plotted window). Each image is digitized and measured (``analyze.measure``); the reference
+is measured by the same code on the same leads and windows. Printed per measurement (PR, QRS, QT, QTc Fridericia,
+QRS axis, heart rate): n, median and p90 of |digitized − reference|, and the same split by the digitized
+measurement's confidence (< 0.8 / ≥ 0.8), so that one sees whether a large difference comes with a low confidence.
+Images the digitizer refuses and measurements missing on either side are counted, not scored.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from analyze import measure  # noqa: E402
+from bench.digitize_eval import find_pairs  # noqa: E402
+from digitize.pipeline import digitize_image  # noqa: E402
+from ecg.errors import EcgInputError  # noqa: E402
+from ecg.io import read_record  # noqa: E402
+
+FIELDS = {
+    "pr_ms": "PR (ms)",
+    "qrs_ms": "QRS (ms)",
+    "qt_ms": "QT (ms)",
+    "qtc_fridericia_ms": "QTc Fridericia (ms)",
+    "qrs_axis_deg": "QRS axis (°)",
+    "heart_rate_bpm": "heart rate (bpm)",
+}
+SURE = 0.8
+
+
+def difference(field: str, a: float, b: float) -> float:
+    """|a − b|; for an axis the smaller way round the circle (degrees)."""
+    d = abs(a - b)
+    return min(d, 360.0 - d) if field.endswith("_deg") else d
+
+
+def compare(images: Path, refs: Path, limit: int | None) -> dict:
+    rows: list[dict] = []
+    refused = failed = 0
+    for name, image, ref_path in find_pairs(images, refs)[:limit]:
+        try:
+            digitized = measure(digitize_image(image).record)
+        except EcgInputError:
+            refused += 1
+            continue
+        try:
+            reference = measure(read_record(ref_path, fs=500.0))
+        except EcgInputError:
+            failed += 1
+            continue
+        row = {"name": name}
+        for field in FIELDS:
+            a, b = getattr(digitized, field), getattr(reference, field)
+            if a is not None and b is not None and np.isfinite(a) and np.isfinite(b):
+                row[field] = difference(field, float(a), float(b))
+                row[field + "_confidence"] = float(digitized.confidence.get(field, 1.0))
+        rows.append(row)
+    return {"rows": rows, "refused": refused, "reference_failed": failed}
+
+
+def summary(rows: list[dict], field: str, band: tuple[float, float] | None = None) -> str:
+    values = [
+        r[field] for r in rows
+        if field in r and (band is None or band[0] <= r[field + "_confidence"] < band[1])
+    ]
+    if not values:
+        return "n 0"
+    v = np.asarray(values)
+    return f"n {v.size:3d}  median {np.median(v):6.1f}  p90 {np.percentile(v, 90):6.1f}  max {v.max():6.1f}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("images", type=Path)
+    parser.add_argument("refs", type=Path)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="write every image's differences here")
+    args = parser.parse_args(argv)
+    result = compare(args.images, args.refs, args.limit)
+    rows = result["rows"]
+    print(f"{len(rows)} images measured; {result['refused']} refused by the digitizer; "
+          f"{result['reference_failed']} references not measurable")
+    for field, label in FIELDS.items():
+        print(f"|Δ {label}|: all: {summary(rows, field)}")
+        print(f"    confidence < {SURE}: {summary(rows, field, (0.0, SURE))};  ≥ {SURE}: "
+              f"{summary(rows, field, (SURE, 1.01))}")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
