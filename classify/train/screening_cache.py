@@ -12,6 +12,7 @@ Sets::
 
     python -m classify.train.screening_cache --set foreign-val  --out out/screening   # /work/foreign/val
     python -m classify.train.screening_cache --set foreign-test --out out/screening   # /work/foreign/test
+    python -m classify.train.screening_cache --set foreign-fit  --out out/screening   # /work/foreign/fit
     python -m classify.train.screening_cache --set kit-dev      --out out/screening   # ../shared/data/kit-dev
     python -m classify.train.screening_cache --set synth-val    --out out/screening   # DataSynth renders, val split
 
@@ -36,7 +37,9 @@ from classify.labels import fusion_label, load_diagnostic_classes, tiled_labels
 
 SHARED = ("AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT")
 SET_DIRS = {"foreign-val": Path("/work/foreign/val"), "foreign-test": Path("/work/foreign/test"),
-            "kit-dev": Path("../shared/data/kit-dev")}
+            "foreign-fit": Path("/work/foreign/fit"), "kit-dev": Path("../shared/data/kit-dev")}
+"""``foreign-fit``: ECG-Image-Kit renders of test-split patients that no source trained on, disjoint by patient
+from ``foreign-test`` (the screening combiner's fit set once the tiled network trained on the val patients)."""
 
 
 def image_labels(scp_codes: str, classes: dict[str, str]) -> dict[str, int | None]:
