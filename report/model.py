@@ -198,12 +198,7 @@ def screening_status(
         return _calibrated_status(
             abnormal_probability, operating_point, abnormal_findings, abnormal_sources, disagreements  # type: ignore[arg-type]
         )
-    if abnormal_findings:
-        reasons.append("abnormal waveform statements: " + ", ".join(abnormal_findings))
-    if abnormal_sources:
-        reasons.append("called abnormal by: " + ", ".join(abnormal_sources))
-    if disagreements:
-        reasons.append("sources disagree on: " + ", ".join(disagreements))
+    reasons += _context(abnormal_findings, abnormal_sources, disagreements, "sources disagree on")
     if reasons:
         return Status("abnormal — review", tuple(reasons))
     return Status("normal", ("all available sources agree the ECG is normal",))
@@ -216,10 +211,17 @@ def _calibrated_status(
     abnormal = probability >= operating_point
     relation = "≥" if abnormal else "<"
     reasons = [f"calibrated abnormal probability {probability:.2f} {relation} operating point {operating_point:.2f}"]
-    if findings:
-        reasons.append("abnormal waveform statements: " + ", ".join(findings))
-    if sources:
-        reasons.append("called abnormal by: " + ", ".join(sources))
-    if disagreements:
-        reasons.append("sources disagree on (shown, weighed by the screening model): " + ", ".join(disagreements))
+    reasons += _context(findings, sources, disagreements, "sources disagree on (shown, weighed by the screening model)")
     return Status("abnormal — review" if abnormal else "normal", tuple(reasons), probability, operating_point)
+
+
+def _context(findings: list[str], sources: list[str], disagreements: list[str], disagree_label: str) -> list[str]:
+    """The reasons that describe what the sources said: abnormal statements, abnormal sources, disagreements."""
+    lines = []
+    if findings:
+        lines.append("abnormal waveform statements: " + ", ".join(findings))
+    if sources:
+        lines.append("called abnormal by: " + ", ".join(sources))
+    if disagreements:
+        lines.append(f"{disagree_label}: " + ", ".join(disagreements))
+    return lines

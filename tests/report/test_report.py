@@ -9,43 +9,14 @@ import jsonschema
 import pypdfium2 as pdfium
 import pytest
 
-from classify.labels import TILED_CLASSES
-from classify.runtime import Beat, ClassificationResult, FusionResult, TiledResult
+from classify.runtime import ClassificationResult, TiledResult
 from ecg.io import read_record
 from report.model import Patient
 from report.pdf import write_pdf
-from report.pipeline import Pipeline
 from synth import synthesize
+from tests.report.fakes import FakeClassifier, fake_pipeline
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "report" / "schema.json").read_text())
-
-
-class FakeClassifier:
-    """Stands in for the ONNX models so the test controls what the classifiers say."""
-
-    def __init__(self, fired: tuple[str, ...], abnormal: float):
-        self.fired, self.abnormal = fired, abnormal
-        self.model_versions = {"tiled": "test", "detector": "test", "fusion": "test"}
-
-    def classify_tiled(self, image, record=None):
-        probs = {c: (0.9 if c in self.fired else 0.05) for c in TILED_CLASSES}
-        return TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
-
-    def classify_fusion(self, image):
-        beats = (Beat((10.0, 10.0, 60.0, 80.0), 0.9),)
-        return FusionResult(self.abnormal, "abnormal" if self.abnormal >= 0.5 else "normal", 0.5, beats)
-
-    def combine(self, image, tiled, fusion):
-        return ClassificationResult(tiled, fusion, self.model_versions, image.shape[:2])
-
-    def classify(self, image, record=None):
-        return self.combine(image, self.classify_tiled(image, record), self.classify_fusion(image))
-
-
-def _pipeline(fired=("NORM",), abnormal=0.1) -> Pipeline:
-    pipeline = Pipeline(Path("/nonexistent-models"))
-    pipeline.classifier, pipeline.classifier_error = FakeClassifier(fired, abnormal), None
-    return pipeline
 
 
 def _pdf_text(path: Path) -> str:
@@ -62,7 +33,7 @@ def _check(result, tmp_path, name="report"):
 
 
 def test_normal_signal_record(tmp_path, sample_record_path):
-    result = _pipeline().run(sample_record_path, patient=Patient.from_user("A-1", "Test Person", 56, "F"))
+    result = fake_pipeline().run(sample_record_path, patient=Patient.from_user("A-1", "Test Person", 56, "F"))
     doc, text = _check(result, tmp_path)
     assert doc["input"]["kind"] == "signal" and doc["digitization"] is None
     assert "classifiers saw a clean 3×4 rendering" in doc["notes"][0]
@@ -77,7 +48,7 @@ def test_normal_signal_record(tmp_path, sample_record_path):
 
 
 def test_classifier_disagreement_is_flagged_in_json_and_pdf(tmp_path, sample_record_path):
-    result = _pipeline(fired=("AFIB",), abnormal=0.9).run(sample_record_path)
+    result = fake_pipeline(fired=("AFIB",), abnormal=0.9).run(sample_record_path)
     doc, text = _check(result, tmp_path)
     assert "AFIB" in doc["crosscheck"]["disagreements"]
     assert doc["status"]["screening"] == "abnormal — review"
@@ -87,7 +58,7 @@ def test_classifier_disagreement_is_flagged_in_json_and_pdf(tmp_path, sample_rec
 
 def test_abnormal_record_from_bundled_lbbb_sample(tmp_path):
     sample = Path(__file__).resolve().parents[2] / "samples" / "ptbxl-00256.hea"
-    doc, _ = _check(_pipeline(fired=("CLBBB", "PVC"), abnormal=0.95).run(sample), tmp_path)
+    doc, _ = _check(fake_pipeline(fired=("CLBBB", "PVC"), abnormal=0.95).run(sample), tmp_path)
     assert doc["status"]["screening"] == "abnormal — review"
     assert doc["measurements"]["qrs_ms"] > 120
 
@@ -99,7 +70,7 @@ def test_image_with_blanked_leads_reports_low_confidence(tmp_path, sample_record
     image[int(0.2 * height) : int(0.75 * height), int(0.5 * width) : int(0.73 * width)] = 255  # V1–V3 column
     path = tmp_path / "blanked.png"
     cv2.imwrite(str(path), image)
-    doc, text = _check(_pipeline().run(path), tmp_path)
+    doc, text = _check(fake_pipeline().run(path), tmp_path)
     conf = doc["digitization"]["lead_confidence"]
     low = sorted(lead for lead, value in conf.items() if value < 0.5)
     assert low, conf  # the blanked column cannot be read with confidence
@@ -116,7 +87,7 @@ HOSTILE = {
 def test_hostile_patient_fields_are_escaped_and_capped(tmp_path, sample_record_path):
     patient = Patient.from_user(HOSTILE["id"], HOSTILE["name"], "40", "m")
     assert len(patient.name) <= 120 and patient.sex == "M"
-    doc, text = _check(_pipeline().run(sample_record_path, patient=patient), tmp_path)
+    doc, text = _check(fake_pipeline().run(sample_record_path, patient=patient), tmp_path)
     assert "<font size=80 color=red>X</font><b>bold</b>" in text  # printed literally, not interpreted
     assert "../../etc/passwd" in text
     assert doc["patient"]["name"] == patient.name
@@ -138,7 +109,7 @@ def test_whole_float_ages_are_accepted_and_invisible_characters_removed():
 
 
 def test_report_on_kit_dev_image_matches_its_json(tmp_path, shared_data):
-    doc, text = _check(_pipeline().run(shared_data / "kit-dev" / "d001.png"), tmp_path)
+    doc, text = _check(fake_pipeline().run(shared_data / "kit-dev" / "d001.png"), tmp_path)
     assert doc["digitization"]["layout"] == "3x4+1"
     m = doc["measurements"]
     for key in ("heart_rate_bpm", "pr_ms", "qrs_ms", "qt_ms"):
@@ -147,7 +118,7 @@ def test_report_on_kit_dev_image_matches_its_json(tmp_path, shared_data):
 
 
 def test_letter_paper(tmp_path, sample_record_path):
-    result = _pipeline().run(sample_record_path)
+    result = fake_pipeline().run(sample_record_path)
     pdf = pdfium.PdfDocument(str(write_pdf(result, tmp_path / "letter.pdf", paper="letter")))
     width, height = pdf[0].get_size()
     assert (round(width), round(height)) == (792, 612)
@@ -165,7 +136,7 @@ class UnvalidatedTiled(FakeClassifier):
 
 
 def test_unvalidated_tiled_classes_do_not_set_the_status(tmp_path, sample_record_path):
-    pipeline = _pipeline()
+    pipeline = fake_pipeline()
     pipeline.classifier = UnvalidatedTiled(("AFIB",), 0.1)
     doc, text = _check(pipeline.run(sample_record_path), tmp_path)
     afib = next(c for c in doc["crosscheck"]["labels"] if c["label"] == "AFIB")

@@ -15,7 +15,7 @@ from classify.crosscheck import CrossCheck
 from report.model import Patient
 from report.pdf import _fmt, write_pdf
 from report.sections import ClassifierOutputs, DigitizationSummary, InputSummary
-from tests.report.test_report import _pipeline
+from tests.report.fakes import fake_pipeline
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = json.loads((REPO / "report" / "schema.json").read_text())
@@ -41,7 +41,7 @@ def _sections_are_their_own_serialisation(report) -> dict:
 
 @pytest.mark.skipif(not PHOTO.exists(), reason=f"bundled sample {PHOTO} missing")
 def test_photo_report_holds_typed_results_and_validates(tmp_path):
-    result = _pipeline(fired=("AFIB",), abnormal=0.9).run(PHOTO, patient=Patient.from_user("P-7", "A <b>B</b>", 61))
+    result = fake_pipeline(fired=("AFIB",), abnormal=0.9).run(PHOTO, patient=Patient.from_user("P-7", "A <b>B</b>", 61))
     report = result.report
     doc = _sections_are_their_own_serialisation(report)
     assert report.input.kind == "image" and report.digitization is not None and report.measurements is not None
@@ -64,7 +64,7 @@ def test_photo_report_holds_typed_results_and_validates(tmp_path):
 
 
 def test_signal_report_without_classifiers(sample_record_path):
-    pipeline = _pipeline()
+    pipeline = fake_pipeline()
     pipeline.classifier, pipeline.classifier_error = None, "no classifier (test)"
     report = pipeline.run(sample_record_path).report
     doc = _sections_are_their_own_serialisation(report)

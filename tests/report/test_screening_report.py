@@ -8,43 +8,12 @@ import jsonschema
 import pypdfium2 as pdfium
 
 from classify.crosscheck import SHARED_LABELS
-from classify.labels import TILED_CLASSES
-from classify.runtime import Beat, ClassificationResult, FusionResult, TiledResult
 from classify.screening import SCREENING_FEATURES, ScreeningModel
 from classify.waveform import WaveformResult
 from report.pdf import write_pdf
-from report.pipeline import Pipeline
+from tests.report.fakes import fake_pipeline
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "report" / "schema.json").read_text())
-
-
-class FakeClassifier:
-    """Stands in for the image models: the given tiled classes fire, the fusion net says ``abnormal``."""
-
-    model_versions = {"tiled": "test", "detector": "test", "fusion": "test"}
-
-    def __init__(self, fired: tuple[str, ...], abnormal: float):
-        self.fired, self.abnormal = fired, abnormal
-
-    def classify_tiled(self, image, record=None):
-        probs = {c: (0.9 if c in self.fired else 0.05) for c in TILED_CLASSES}
-        return TiledResult(probs, self.fired, dict.fromkeys(TILED_CLASSES, 0.5))
-
-    def classify_fusion(self, image):
-        beats = (Beat((10.0, 10.0, 60.0, 80.0), 0.9),)
-        return FusionResult(self.abnormal, "abnormal" if self.abnormal >= 0.5 else "normal", 0.5, beats)
-
-    def combine(self, image, tiled, fusion):
-        return ClassificationResult(tiled, fusion, self.model_versions, image.shape[:2])
-
-    def classify(self, image, record=None):
-        return self.combine(image, self.classify_tiled(image, record), self.classify_fusion(image))
-
-
-def _pipeline(fired: tuple[str, ...], abnormal: float) -> Pipeline:
-    pipeline = Pipeline(Path("/nonexistent-models"))
-    pipeline.classifier, pipeline.classifier_error = FakeClassifier(fired, abnormal), None
-    return pipeline
 
 
 class FakeWaveform:
@@ -68,7 +37,7 @@ def _screening(weight: float = 1.0, op: float = 0.5) -> ScreeningModel:
 
 
 def _run(tmp_path, sample_record_path, abnormal, fired=("NORM",), fusion=0.1):
-    pipeline = _pipeline(fired=fired, abnormal=fusion)
+    pipeline = fake_pipeline(fired=fired, abnormal=fusion)
     pipeline.waveform, pipeline.screening = FakeWaveform(abnormal), _screening()
     result = pipeline.run(sample_record_path)
     doc = result.report.to_dict()
