@@ -247,21 +247,53 @@ def _p_wave(
         return None, None
     # the most prominent maximum: the tail of the previous T (or U) wave at the window's start can be higher
     p_peak = int(start + found[np.argmax(props["prominences"])])
-    lo = max(start - ms(0.02), p_peak - ms(P_RISE_MAX_S))
+    # a biphasic P wave (e.g. V1, or an inferior axis turning): its two halves point in opposite directions, so
+    # the RMS dips to near zero for a moment between them; its onset is before the first half
+    first = _first_half(rms, smooth, start + found, p_peak, ms)
+    lo = max(start - ms(0.02), first - ms(P_RISE_MAX_S))
     floor = float(np.min(rms[lo : p_peak + 1]))
     if quality is not None:
         quality["p_height_mv"] = float(rms[p_peak] - floor)
     if rms[p_peak] - floor < P_MIN_AMPLITUDE_MV:
         return None, None
-    threshold = floor + P_ONSET_FRACTION * (rms[p_peak] - floor)
-    p_on = _crossing(rms, p_peak, threshold, -1, ms(QUIET_RUN_S), limit=lo)
+    if first != p_peak:
+        floor = float(np.min(rms[lo : first + 1]))
+    threshold = floor + P_ONSET_FRACTION * (rms[first] - floor)
+    p_on = _crossing(rms, first, threshold, -1, ms(QUIET_RUN_S), limit=lo)
     if p_on is not None:
         p_on = _foot(rms, p_on, -1, ms(P_FOOT_MAX_S), ms(FOOT_SMOOTH_S))
-    elif p_peak - lo >= ms(P_RISE_MAX_S):
+    elif first - lo >= ms(P_RISE_MAX_S):
         # no quiet level before the P wave (it rises from the previous T wave's tail, fast rates): its onset is
         # the trough between the two, within the longest plausible rise
-        p_on = lo + int(np.argmin(rms[lo : p_peak + 1]))
+        p_on = lo + int(np.argmin(rms[lo : first + 1]))
     return p_on, p_peak
+
+
+BIPHASIC_GAP_S = 0.09
+"""The first half of a biphasic P wave peaks at most this long (s) before its second half ..."""
+BIPHASIC_NOTCH = 0.3
+"""... the RMS between the two halves falls below this fraction of the smaller one ..."""
+BIPHASIC_NOTCH_S = 0.016
+"""... for at most this long (s): a zero crossing of the P vector, not an isoelectric segment ..."""
+BIPHASIC_SIZE, BIPHASIC_COSINE = 0.4, -0.3
+"""... the first half is at least 0.4 times the second's RMS, and the two point in opposite directions (cosine of
+the lead vectors at the two maxima below −0.3)."""
+
+
+def _first_half(rms: np.ndarray, smooth: np.ndarray, peaks: np.ndarray, p_peak: int, ms) -> int:
+    """The first half's maximum when ``p_peak`` is the second half of a biphasic P wave, else ``p_peak``."""
+    for q in sorted((int(x) for x in peaks if p_peak - ms(BIPHASIC_GAP_S) <= x < p_peak), reverse=True):
+        smaller = min(rms[q], rms[p_peak])
+        if rms[q] < BIPHASIC_SIZE * rms[p_peak]:
+            continue
+        notch = rms[q : p_peak + 1] < BIPHASIC_NOTCH * smaller
+        if not notch.any() or notch.sum() > ms(BIPHASIC_NOTCH_S):
+            continue
+        a, b = smooth[:, q], smooth[:, p_peak]
+        cosine = float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12))
+        if cosine < BIPHASIC_COSINE:
+            return q
+    return p_peak
 
 
 # --- curve helpers --------------------------------------------------------------------------------------------

@@ -68,7 +68,7 @@ def findings(
         qt = _qt(m, criteria, sex)
         if qt:
             out.append(qt)
-    if _is_normal(m, out, criteria):
+    if _is_normal(m, out, criteria) and not (adult and _long_qtc(m, criteria, sex)):
         rate = next(f for f in out if f.code in _SINUS)
         values = (f"PR {m.pr_ms:.0f} ms, QRS {m.qrs_ms:.0f} ms, QTc {m.qtc_fridericia_ms:.0f} ms, "
                   f"QRS axis {m.qrs_axis_deg:.0f}°")
@@ -221,6 +221,8 @@ def _qt(m: Measurements, c: C.Criteria, sex: str | None) -> Finding | None:
     if excess:
         evidence["qrs_adjusted_qtc_ms"] = round(adjusted, 1)
     if adjusted >= limit:
+        if confidence < c.long_qt_confidence:  # an extreme value on a T end that is not sure: no statement
+            return None
         return Finding("LQT", f"Long QTc (Fridericia): {qtc:.0f} ms (QT {m.qt_ms:.0f} ms at RR "
                        f"{1000 * (m.qt_ms / qtc) ** 3:.0f} ms){note} (≥ {limit:.0f} ms"
                        f"{' for ' + _SEX[sex] if sex else ''}).", {**evidence, "limit_ms": limit})
@@ -229,6 +231,15 @@ def _qt(m: Measurements, c: C.Criteria, sex: str | None) -> Finding | None:
                        f"{c.qtc_short_ms:.0f} ms).",
                        {**evidence, "limit_ms": c.qtc_short_ms})
     return None
+
+
+def _long_qtc(m: Measurements, c: C.Criteria, sex: str | None) -> bool:
+    """Whether the QRS-adjusted QTc (Fridericia) reaches the long-QTc limit, whatever its confidence (a long QTc
+    that is not stated for lack of confidence still rules out a normal ECG)."""
+    if m.qtc_fridericia_ms is None:
+        return False
+    excess = max(0.0, m.qrs_ms - c.qrs_wide_ms) if m.qrs_ms is not None else 0.0
+    return m.qtc_fridericia_ms - excess >= c.qtc_long_ms(sex)
 
 
 def _axis_deviation(m: Measurements, c: C.Criteria) -> Finding | None:

@@ -25,7 +25,7 @@ import argparse
 import csv
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +55,19 @@ class Reference:
     qt_second: float | None  # QT to the second-latest lead's T offset (one outlying lead's annotation dropped)
     qrs_peaks: list[np.ndarray]  # per annotated beat, the QRS peak marks of its leads (sample indices)
     span: tuple[int, int]  # first and last annotated sample
+    qrs_leads: list[tuple[np.ndarray, np.ndarray]] = field(default_factory=list)
+    """Per annotated beat, the sorted QRS onsets and offsets of its leads (sample indices)."""
+
+    def qrs_order(self, k: int, fs: float = 500.0) -> float | None:
+        """QRS (ms) from the (k+1)-th earliest lead onset to the (k+1)-th latest lead offset, median over beats
+        (k = 0 is :attr:`qrs`; larger k drop the k most extreme leads' annotations)."""
+        widths = [(off[-1 - k] - on[k]) / fs * 1000 for on, off in self.qrs_leads if len(on) > 2 * k + 1]
+        return float(np.median(widths)) if widths else None
+
+    def qrs_median_lead(self, fs: float = 500.0) -> float | None:
+        """QRS (ms) from the median lead onset to the median lead offset, median over beats."""
+        widths = [(np.median(off) - np.median(on)) / fs * 1000 for on, off in self.qrs_leads if len(on) >= 3]
+        return float(np.median(widths)) if widths else None
 
 
 def read_waves(path: Path, extension: str) -> list[tuple[str, int, int, int]]:
@@ -96,7 +109,8 @@ def reference(path: Path, fs: float = 500.0) -> Reference:
     every = [s for lead in per_lead for w in lead for s in (w[1], w[3])]
     med = lambda v: float(np.median(v)) if v else None  # noqa: E731
     peaks = [np.array(sorted({b[2] for b in beat})) for beat in beats]
-    return Reference(med(pr), med(qrs_w), med(qt), med(qt2), peaks, (min(every), max(every)))
+    leads = [(np.sort([b[0] for b in beat]), np.sort([b[1] for b in beat])) for beat in beats]
+    return Reference(med(pr), med(qrs_w), med(qt), med(qt2), peaks, (min(every), max(every)), leads)
 
 
 def record_info() -> dict[int, dict[str, str]]:
@@ -187,6 +201,21 @@ def band_table(rows: list[Scored]) -> None:
 BANDS = (("< 0.5", 0.0, 0.5), ("0.5–0.8", 0.5, 0.8), ("≥ 0.8", 0.8, 1.01))
 
 
+def qrs_reference_table(rows: list[Scored]) -> None:
+    """QRS error against references that drop the k most extreme leads' annotations on each side, and against the
+    median lead: how much of the spread comes from the single earliest / latest lead annotation."""
+    parts = []
+    for k in range(4):
+        errors = [(row.rid, row.measured["qrs"] - ref, 1.0) for row in rows if row.all_reason is None
+                  and row.measured["qrs"] is not None and (ref := row.reference.qrs_order(k)) is not None]
+        parts.append(f"k={k}: {summary(errors).split(' (')[0]}")
+    errors = [(row.rid, row.measured["qrs"] - ref, 1.0) for row in rows if row.all_reason is None
+              and row.measured["qrs"] is not None and (ref := row.reference.qrs_median_lead()) is not None]
+    parts.append(f"median lead: {summary(errors).split(' (')[0]}")
+    print("  QRS against the (k+1)-th earliest onset / latest offset over leads (k=0: the reference above): "
+          + "; ".join(parts))
+
+
 def run(method: str, records: list[int], details: bool) -> list[Scored]:
     info = record_info()
     rows: list[Scored] = []
@@ -248,6 +277,11 @@ def run(method: str, records: list[int], details: bool) -> list[Scored]:
     print(f"  QT |err| > 60 ms (record, error, confidence): {gross or 'none'}")
     print(f"  QT against the second-latest lead's T offset (one outlying lead annotation dropped): "
           f"{summary(scored_errors(rows, 'qt', 'qt_second'))}")
+    sure = [(r, round(e), round(c, 2)) for r, e, c in scored_errors(rows, "qt") if abs(e) > 60 and c >= 0.8]
+    sure2 = [(r, round(e)) for r, e, c in scored_errors(rows, "qt", "qt_second") if abs(e) > 60 and c >= 0.8]
+    print(f"  QT |err| > 60 ms at confidence ≥ 0.8: {len(sure)} {sure or ''}; against the second-latest lead: "
+          f"{len(sure2)} {sure2 or ''}")
+    qrs_reference_table(rows)
     for name, (tp, fp, fn) in counts.items():
         label = "all records" if name == "all" else "unpaced records"
         sensitivity, ppv = 100 * tp / max(1, tp + fn), 100 * tp / max(1, tp + fp)
@@ -289,7 +323,7 @@ def cross_validate(records: list[int], folds: int) -> None:
         clean = clean_signals(record)
         beats = detect_beats(clean, record.fs, long_leads(record, clean))
         rr = float(np.median(np.diff(beats.r_peaks))) / record.fs
-        prepared.append((rid, reference(path), pr_reason, median_beats(clean, record.fs, beats), rr))
+        prepared.append((rid, reference(path), pr_reason, median_beats(clean, record.fs, beats), rr, beats.r_peaks))
     print(f"\n{folds}-fold cross-validation by record (fold = record number mod {folds}); "
           "error mean ± SD (ms) pooled over the folds:")
     for key, (module_name, name, _, values) in TUNED.items():
@@ -299,7 +333,7 @@ def cross_validate(records: list[int], folds: int) -> None:
         for value in values:
             setattr(module, name, value)
             errors[value] = {}
-            for rid, ref, pr_reason, median, rr in prepared:
+            for rid, ref, pr_reason, median, rr, _ in prepared:
                 fid = delineate(median, rr)
                 got = _interval(fid, key, median.fs)
                 want = getattr(ref, key)
@@ -318,6 +352,33 @@ def cross_validate(records: list[int], folds: int) -> None:
         print(f"{key.upper():>4}: {module_name}.{name} (in use {default:g}) chosen per fold {chosen}; "
               f"tuned part {tr.mean():+.1f} ± {tr.std(ddof=1):.1f}, held-out {te.mean():+.1f} ± "
               f"{te.std(ddof=1):.1f} (n={len(te)}, |err|>60: {int((np.abs(te) > 60).sum())})")
+    qrs_parts(prepared)
+
+
+def qrs_parts(prepared: list) -> None:
+    """QRS onset and offset errors apart (ms, against the earliest lead onset / latest lead offset of each annotated
+    beat, relative to the detected QRS fiducial nearest to it): which end the QRS error comes from."""
+    from analyze.delineate import delineate
+
+    on_err, off_err = [], []
+    for _rid, ref, _pr_reason, median, rr, peaks in prepared:
+        fid = delineate(median, rr)
+        if fid.qrs_on is None or fid.qrs_off is None:
+            continue
+        ons, offs = [], []
+        for (on, off), marks in zip(ref.qrs_leads, ref.qrs_peaks, strict=True):
+            r = peaks[np.argmin(np.abs(peaks - np.median(marks)))]
+            if abs(r - np.median(marks)) <= R_TOLERANCE_S * median.fs:
+                ons.append(on[0] - r)
+                offs.append(off[-1] - r)
+        if ons:
+            to_ms = 1000.0 / median.fs
+            on_err.append((fid.qrs_on - median.r_index - np.median(ons)) * to_ms)
+            off_err.append((fid.qrs_off - median.r_index - np.median(offs)) * to_ms)
+    a, b = np.array(on_err), np.array(off_err)
+    print(f" QRS onset error {a.mean():+.1f} ± {a.std(ddof=1):.1f} ms, offset error {b.mean():+.1f} ± "
+          f"{b.std(ddof=1):.1f} ms (n={len(a)}); correlation of the two {np.corrcoef(a, b)[0, 1]:+.2f} (negative: "
+          "the reference is wider or narrower than ours at both ends at once)")
 
 
 def _interval(fid, key: str, fs: float) -> float | None:

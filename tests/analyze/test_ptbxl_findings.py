@@ -98,3 +98,10 @@ def test_p_onset_of_a_fast_sinus_record_is_not_on_the_previous_t_wave():
     m = measure(_record(497))
     assert m.pr_ms is not None and m.pr_ms < 220
     assert "1AVB" not in {f.code for f in findings(m)}
+
+
+def test_biphasic_p_wave_onset_is_before_its_first_half():
+    """PTB-XL 182 (1AVB, LAFB; strat_fold 2): a biphasic P wave whose RMS dips to zero between its halves; the onset
+    was placed in that notch (PR 172 ms). Its first half starts about 90 ms earlier."""
+    m = measure(_record(182))
+    assert m.pr_ms is not None and m.pr_ms > 240
