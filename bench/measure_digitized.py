@@ -2,14 +2,18 @@
 
 Usage::
 
-    python bench/measure_digitized.py IMAGES REFS [--limit N] [--json OUT]
+    python bench/measure_digitized.py IMAGES REFS [--limit N] [--json OUT] [--cache DIR]
 
 ``IMAGES`` holds images with reference records in ``REFS`` (as for ``bench/digitize_eval.py``: ``NAME.hea`` etc.,
 NaN outside each lead's plotted window). Each image is digitized and measured (``analyze.measure``); the reference
 is measured by the same code on the same leads and windows. Printed per measurement (PR, QRS, QT, QTc Fridericia,
 QRS axis, heart rate): n, median and p90 of |digitized − reference|, and the same split by the digitized
 measurement's confidence (< 0.8 / ≥ 0.8), so that one sees whether a large difference comes with a low confidence.
-Images the digitizer refuses and measurements missing on either side are counted, not scored.
+A third line restricts each measurement to the records whose *reference* measurement is sure (confidence ≥ 0.8):
+where the analysis cannot place a T end on the true signal either, a difference says nothing about the digitizer.
+Images the digitizer refuses and measurements missing on either side are counted, not scored. ``--cache DIR`` reads
+the digitized records from a cache written by ``bench/digitize_cache.py`` (``NAME.json``, or ``NAME.error`` for a
+refusal) instead of digitizing again.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from bench.digitize_eval import find_pairs  # noqa: E402
 from digitize.pipeline import digitize_image  # noqa: E402
 from ecg.errors import EcgInputError  # noqa: E402
 from ecg.io import read_record  # noqa: E402
+from ecg.record import EcgRecord  # noqa: E402
 
 FIELDS = {
     "pr_ms": "PR (ms)",
@@ -48,12 +53,21 @@ def difference(field: str, a: float, b: float) -> float:
     return min(d, 360.0 - d) if field.endswith("_deg") else d
 
 
-def compare(images: Path, refs: Path, limit: int | None) -> dict:
+def digitized_record(name: str, image: Path, cache: Path | None) -> EcgRecord:
+    """The digitized record of an image: from the cache when given, else digitized now."""
+    if cache is None:
+        return digitize_image(image).record
+    if (cache / f"{name}.error").exists():
+        raise EcgInputError((cache / f"{name}.error").read_text())
+    return read_record(cache / f"{name}.json", fs=500.0)
+
+
+def compare(images: Path, refs: Path, limit: int | None, cache: Path | None = None) -> dict:
     rows: list[dict] = []
     refused = failed = 0
     for name, image, ref_path in find_pairs(images, refs)[:limit]:
         try:
-            digitized = measure(digitize_image(image).record)
+            digitized = measure(digitized_record(name, image, cache))
         except EcgInputError:
             refused += 1
             continue
@@ -68,14 +82,19 @@ def compare(images: Path, refs: Path, limit: int | None) -> dict:
             if a is not None and b is not None and np.isfinite(a) and np.isfinite(b):
                 row[field] = difference(field, float(a), float(b))
                 row[field + "_confidence"] = float(digitized.confidence.get(field, 1.0))
+                row[field + "_reference_confidence"] = float(reference.confidence.get(field, 1.0))
         rows.append(row)
     return {"rows": rows, "refused": refused, "reference_failed": failed}
 
 
-def summary(rows: list[dict], field: str, band: tuple[float, float] | None = None) -> str:
+def summary(
+    rows: list[dict], field: str, band: tuple[float, float] | None = None, *, sure_reference: bool = False
+) -> str:
     values = [
         r[field] for r in rows
-        if field in r and (band is None or band[0] <= r[field + "_confidence"] < band[1])
+        if field in r
+        and (band is None or band[0] <= r[field + "_confidence"] < band[1])
+        and (not sure_reference or r[field + "_reference_confidence"] >= SURE)
     ]
     if not values:
         return "n 0"
@@ -89,8 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("refs", type=Path)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write every image's differences here")
+    parser.add_argument("--cache", type=Path, default=None, help="digitized cache of this set (bench/digitize_cache.py)")
     args = parser.parse_args(argv)
-    result = compare(args.images, args.refs, args.limit)
+    result = compare(args.images, args.refs, args.limit, args.cache)
     rows = result["rows"]
     print(f"{len(rows)} images measured; {result['refused']} refused by the digitizer; "
           f"{result['reference_failed']} references not measurable")
@@ -98,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"|Δ {label}|: all: {summary(rows, field)}")
         print(f"    confidence < {SURE}: {summary(rows, field, (0.0, SURE))};  ≥ {SURE}: "
               f"{summary(rows, field, (SURE, 1.01))}")
+        print(f"    reference sure (≥ {SURE}): {summary(rows, field, sure_reference=True)};  and digitized sure: "
+              f"{summary(rows, field, (SURE, 1.01), sure_reference=True)}")
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0
