@@ -19,7 +19,7 @@ REPORTED = ("ABNORMAL", "AFIB", "PVC", "CLBBB", "CRBBB")
 
 
 def image_rows(caches: list[Path]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Features ``(n, 175)`` and labels (float, NaN unknown) of the usable rows of screening caches."""
+    """Features ``(n, len(FEATURE_NAMES))`` and labels (float, NaN unknown) of the usable rows of screening caches."""
     from classify.features import FEATURE_VERSION
     from classify.train.screening_cache import read_cache
 
