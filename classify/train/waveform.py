@@ -6,6 +6,16 @@ Two steps, each re-runnable::
     python -m classify.train.waveform fit --features out/waveform --models-dir models
     python -m classify.train.waveform thresholds --cache out/screening/foreign-val.jsonl   # after the image cache
 
+Rows from this project's digitizer on its own renders (:mod:`classify.train.digitized_rows`), and a comparison of
+training sets on digitized validation images (:mod:`classify.train.waveform_compare`)::
+
+    python -m classify.train.waveform features-digitized --ptbxl ../shared/data/ptbxl \
+        --out out/wfdig/digitized.jsonl --splits train --time-budget-min 36        # appends; re-runs resume
+    python -m classify.train.waveform compare --features out/waveform2 --extra-train out/waveform2s1 \
+        --digitized out/wfdig/digitized.jsonl --weights 0 1 2 --cache out/screening/foreign-val.jsonl
+    python -m classify.train.waveform fit --features out/waveform2 --extra-train out/waveform2s1 \
+        --digitized out/wfdig/digitized.jsonl --models-dir models
+
 ``features``: true PTB-XL signals of the patient-wise train and val splits (:func:`classify.train.data.assign_splits`,
 ``method="patients"``, kit-dev records reserved for test), each degraded ``--variants`` times (val: 2) the way
 printing and digitization degrade it (:mod:`classify.train.degrade`), measured by :func:`analyze.measure`, turned into
@@ -103,9 +113,11 @@ def extract(
     return counts
 
 
-def fit_models(X: np.ndarray, y: np.ndarray, seed: int = 0, **params: object) -> list:
+def fit_models(
+    X: np.ndarray, y: np.ndarray, seed: int = 0, sample_weight: np.ndarray | None = None, **params: object
+) -> list:
     """One fitted ``HistGradientBoostingClassifier`` per label (rows with a NaN target left out of that label);
-    ``params`` override :data:`HGB_PARAMS`."""
+    ``sample_weight`` per row (default 1), ``params`` override :data:`HGB_PARAMS`."""
     from sklearn.ensemble import HistGradientBoostingClassifier
 
     models = []
@@ -114,7 +126,8 @@ def fit_models(X: np.ndarray, y: np.ndarray, seed: int = 0, **params: object) ->
         if len(np.unique(y[keep, k])) < 2:
             raise ValueError(f"label {label} has a single class in the training data")
         model = HistGradientBoostingClassifier(**{**HGB_PARAMS, **params}, random_state=seed)
-        models.append(model.fit(X[keep], y[keep, k].astype(int)))
+        weight = None if sample_weight is None else sample_weight[keep]
+        models.append(model.fit(X[keep], y[keep, k].astype(int), sample_weight=weight))
     return models
 
 
@@ -139,29 +152,70 @@ def validation_figures(models: list, X: np.ndarray, y: np.ndarray) -> tuple[dict
     return thresholds, per_class
 
 
-def fit(features: Path, models_dir: Path, seed: int, command: str, extra_train: tuple[Path, ...] = ()) -> dict:
-    """Fit on ``train.npz`` (plus those of ``extra_train``: more degraded variants), validate on the first variant of
-    ``val.npz``, export ONNX and write the manifest."""
-    from classify.train.waveform_onnx import export_waveform
-
-    val = np.load(features / "val.npz")
+def training_rows(
+    features: Path, extra_train: tuple[Path, ...] = (), digitized: tuple[Path, ...] = (), digitized_weight: float = 1.0
+) -> dict[str, np.ndarray]:
+    """Train rows: ``train.npz`` of ``features`` and ``extra_train`` (degraded true signals) plus the train-split
+    rows of the ``digitized`` files (:mod:`classify.train.digitized_rows`, weight ``digitized_weight`` each);
+    keys X, y, ecg_id, weight, digitized (bool per row)."""
     parts = [np.load(folder / "train.npz") for folder in (features, *extra_train)]
     for folder, part in zip((features, *extra_train), parts, strict=True):
         if str(part["feature_version"]) != FEATURE_VERSION:
             raise SystemExit(f"{folder}: features {part['feature_version']}, expected {FEATURE_VERSION}; re-extract")
-    train = {key: np.concatenate([part[key] for part in parts]) for key in ("X", "y", "ecg_id", "variant")}
-    models = fit_models(train["X"], train["y"], seed)
+    train = {key: np.concatenate([part[key] for part in parts]) for key in ("X", "y", "ecg_id")}
+    train["weight"] = np.ones(len(train["X"]))
+    train["digitized"] = np.zeros(len(train["X"]), dtype=bool)
+    if digitized:
+        from classify.train.digitized_rows import load_digitized
+
+        rows = load_digitized(digitized, "train")
+        n = len(rows["X"])
+        train = {"X": np.concatenate([train["X"], rows["X"]]), "y": np.concatenate([train["y"], rows["y"]]),
+                 "ecg_id": np.concatenate([train["ecg_id"], rows["ecg_id"]]),
+                 "weight": np.concatenate([train["weight"], np.full(n, float(digitized_weight))]),
+                 "digitized": np.concatenate([train["digitized"], np.ones(n, dtype=bool)])}
+    return train
+
+
+def fit(
+    features: Path, models_dir: Path, seed: int, command: str, extra_train: tuple[Path, ...] = (),
+    digitized: tuple[Path, ...] = (), digitized_weight: float = 1.0,
+) -> dict:
+    """Fit on ``train.npz`` (plus those of ``extra_train``: more degraded variants; plus the train rows of the
+    ``digitized`` files, weighted ``digitized_weight``), validate on the first variant of ``val.npz`` (and report the
+    digitized val rows), export ONNX and write the manifest."""
+    from classify.train.waveform_onnx import export_waveform
+
+    val = np.load(features / "val.npz")
+    train = training_rows(features, extra_train, digitized, digitized_weight)
+    weight = train["weight"] if train["digitized"].any() else None
+    models = fit_models(train["X"], train["y"], seed, sample_weight=weight)
     first = val["variant"] == 0
     thresholds, per_class = validation_figures(models, val["X"][first], val["y"][first])
+    degraded = ~train["digitized"]
     data = {
         "source": "PTB-XL true signals degraded by classify.train.degrade (print masks 3x4+1 / 6x2+1 / 12x1, "
-                  "jitter, smoothing, noise, wander)",
+                  "jitter, smoothing, noise, wander)"
+                  + (" + this digitizer's records of DataSynth renders of train-split records "
+                     "(classify.train.digitized_rows, foreign print mix)" if train["digitized"].any() else ""),
         "split_method": "patients", "train_rows": int(len(train["X"])), "val_rows": int(first.sum()),
         "train_records": int(len(np.unique(train["ecg_id"]))),
-        "variants_per_record": round(len(train["X"]) / len(np.unique(train["ecg_id"])), 2),
+        "variants_per_record": round(int(degraded.sum()) / len(np.unique(train["ecg_id"][degraded])), 2),
     }
     metrics = {"split": "val", "per_class": per_class,
                "note": "val = one degraded variant per val-split record (true signals, not images)"}
+    if train["digitized"].any():
+        from classify.train.digitized_rows import load_digitized
+
+        data.update({"digitized_files": [str(p) for p in digitized],
+                     "digitized_train_rows": int(train["digitized"].sum()),
+                     "digitized_weight": float(digitized_weight)})
+        dval = load_digitized(digitized, "val")
+        if len(dval["X"]):
+            _, figures = validation_figures(models, dval["X"], dval["y"])
+            metrics["val_digitized"] = {"per_class": figures, "rows": int(len(dval["X"])),
+                                        "note": "this digitizer on DataSynth renders of val-split records (figures "
+                                                "at each label's best-F1 threshold there; not used for thresholds)"}
     entry = export_waveform(models, predict, models_dir, thresholds=thresholds, metrics=metrics,
                             training={"command": command, "seed": seed, "data": data, "params": HGB_PARAMS},
                             check_rows=val["X"][first])
@@ -209,19 +263,56 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--limit", type=int, default=None, help="records per split (smoke runs)")
     f.add_argument("--splits", nargs="+", default=["train", "val"], choices=["train", "val"])
+    d = sub.add_parser("features-digitized", help="DataSynth renders → this digitizer → feature rows (JSON lines, "
+                                                     "appended per record; re-runs resume)")
+    d.add_argument("--ptbxl", type=Path, default=Path("../shared/data/ptbxl"))
+    d.add_argument("--out", type=Path, required=True, help="JSON-lines file rows are appended to")
+    d.add_argument("--seed", type=int, default=0)
+    d.add_argument("--variants", type=int, default=1, help="pages per record")
+    d.add_argument("--limit", type=int, default=None, help="new records at most (smoke runs)")
+    d.add_argument("--time-budget-min", type=float, default=None, help="stop starting new records after this")
+    d.add_argument("--splits", nargs="+", default=["train", "val"], choices=["train", "val"])
     t = sub.add_parser("fit", help="feature rows → models/waveform.onnx + manifest entry")
     t.add_argument("--features", type=Path, required=True)
     t.add_argument("--models-dir", type=Path, default=Path("models"))
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--extra-train", type=Path, nargs="*", default=[], help="more train.npz folders (other seeds)")
+    t.add_argument("--digitized", type=Path, nargs="*", default=[], help="features-digitized files (train rows used)")
+    t.add_argument("--digitized-weight", type=float, default=1.0, help="sample weight of each digitized row")
+    c = sub.add_parser("compare", help="fit candidate training sets in memory, score them on digitized validation "
+                                         "images (screening cache); nothing is written")
+    c.add_argument("--features", type=Path, required=True)
+    c.add_argument("--extra-train", type=Path, nargs="*", default=[])
+    c.add_argument("--digitized", type=Path, nargs="*", default=[])
+    c.add_argument("--weights", type=float, nargs="+", default=[0.0, 1.0], help="digitized-row weights (0: without)")
+    c.add_argument("--digitized-only", action="store_true", help="also a candidate trained on digitized rows only")
+    c.add_argument("--cache", type=Path, action="append", required=True, help="VALIDATION images only")
+    c.add_argument("--models-dir", type=Path, default=Path("models"), help="the shipped model, scored beside")
+    c.add_argument("--seed", type=int, default=0)
     h = sub.add_parser("thresholds", help="re-choose thresholds on digitized validation images (screening cache)")
     h.add_argument("--cache", type=Path, action="append", required=True)
     h.add_argument("--models-dir", type=Path, default=Path("models"))
     h.add_argument("--min-positives", type=int, default=10)
     args = parser.parse_args(argv)
+    if args.step == "compare":
+        from classify.train.waveform_compare import compare
+
+        results = compare(args.features, tuple(args.extra_train), tuple(args.digitized), args.weights, args.cache,
+                          args.models_dir, args.seed, args.digitized_only)
+        print(json.dumps(results, indent=1, default=float))
+        return 0
     if args.step == "thresholds":
         figures = image_thresholds(args.models_dir, args.cache, args.min_positives)
         print(json.dumps(figures, indent=1, default=float))
+        return 0
+    if args.step == "features-digitized":
+        from classify.train.digitized_rows import extract_digitized
+
+        if not (args.ptbxl / "ptbxl_database.csv").exists():
+            parser.error(f"{args.ptbxl}: no ptbxl_database.csv (give --ptbxl)")
+        counts = extract_digitized(args.ptbxl, args.out, seed=args.seed, variants=args.variants, limit=args.limit,
+                                   time_budget_min=args.time_budget_min, splits=tuple(args.splits))
+        print(json.dumps(counts))
         return 0
     if args.step == "features":
         if not (args.ptbxl / "ptbxl_database.csv").exists():
@@ -229,8 +320,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(extract(args.ptbxl, args.out, args.variants, args.seed, args.limit, tuple(args.splits))))
         return 0
     command = "python -m classify.train.waveform " + shlex.join(sys.argv[1:] if argv is None else argv)
-    print(json.dumps(fit(args.features, args.models_dir, args.seed, command, tuple(args.extra_train)), indent=1,
-                     default=float))
+    result = fit(args.features, args.models_dir, args.seed, command, tuple(args.extra_train), tuple(args.digitized),
+                 args.digitized_weight)
+    print(json.dumps(result, indent=1, default=float))
     return 0
 
 
