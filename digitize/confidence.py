@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from digitize.calibrate import Calibration
+from digitize.consistency import RepeatCheck
 from digitize.labels import LabelRead
 from digitize.layout import Layout
 from digitize.orient import Orientation
@@ -54,6 +55,14 @@ QUALITY_CAP = 1.0
 read from). On foreign val (150) + kit-dev (36), with the other caps: leads below 0 dB still claimed 8 at 1.1, 4 at
 1.0, of 35; right leads (≥ 3 dB) losing their claim 67 and 98 of 2,038."""
 
+REPEAT_FREE, REPEAT_FULL = 0.6, 0.9
+"""Disagreement (:attr:`digitize.consistency.RepeatCheck.residual`) between the two prints of a lead (a rhythm strip
+and its grid panel) up to which the lead keeps its confidence, and from which it gets :data:`REPEAT_FACTOR` (linear
+between)."""
+
+REPEAT_FACTOR = 0.4
+"""Confidence factor of a lead whose two prints disagree (one of them followed the wrong ink)."""
+
 ORIENTATION_PENALTY = 0.85
 """Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
 
@@ -77,6 +86,9 @@ class LeadEvidence:
     touching: float = 0.0
     """Share of the panel's columns where the path runs within :data:`TOUCH_MM` of a neighbouring row's path (tall
     complexes of close rows: the path may have followed the neighbour's trace)."""
+    repeat: float | None = None
+    """For a lead printed twice: the disagreement of its two prints (:class:`digitize.consistency.RepeatCheck`);
+    None when printed once."""
 
     def as_dict(self) -> dict[str, float | str]:
         return asdict(self)
@@ -120,14 +132,18 @@ def lead_confidences(
     limbs: LimbCheck | None = None,
     labels: Sequence[LabelRead] = (),
     label_factors: dict[str, tuple[float, str]] | None = None,
+    repeats: dict[str, RepeatCheck] | None = None,
     evidence_out: dict[str, LeadEvidence] | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
     """Per-lead confidence (0–1) and the reasons it is not 1.
 
     From how much of the path ran on ink, how strong it was, the calibration, for the limb leads the
-    Einthoven/Goldberger check (:mod:`digitize.physics`), and the printed labels. ``evidence_out``, when given,
+    Einthoven/Goldberger check (:mod:`digitize.physics`), the printed labels, and for a lead printed twice whether
+    its prints agree (``repeats``, :func:`digitize.consistency.repeat_checks`). A lead printed twice is judged by
+    the print the record keeps (the last panel: a rhythm strip over its grid panel). ``evidence_out``, when given,
     receives every lead's :class:`LeadEvidence`.
     """
+    repeats = repeats or {}
     verdicts = limbs.lead_verdicts() if limbs is not None else {}
     label_of = label_verdicts(layout, labels)
     factors = label_factors or {}
@@ -177,12 +193,18 @@ def lead_confidences(
         if why_label:
             why.append(why_label)
             score *= factor
+        repeat = repeats.get(panel.lead)
+        if repeat is not None and repeat.residual > REPEAT_FREE:
+            share = min(1.0, (repeat.residual - REPEAT_FREE) / (REPEAT_FULL - REPEAT_FREE))
+            score *= 1.0 - (1.0 - REPEAT_FACTOR) * share
+            why.append(f"printed twice, and the two prints disagree over {repeat.start_s:.1f}–{repeat.end_s:.1f} s "
+                       f"(residual {repeat.residual:.2f}, r {repeat.r:.2f}): one followed the wrong ink")
         evidence = LeadEvidence(
             round(on_ink, 3), round(strength, 3), round(float(covered), 3), round(float(raw), 3), physics,
             label_of.get(panel.lead, "none"), factor, round(touching, 3),
+            None if repeat is None else round(repeat.residual, 3),
         )
-        if panel.lead in confidence and score <= confidence[panel.lead]:
-            continue  # a lead shown twice (rhythm strip): keep the better one
+        # a lead printed twice (rhythm strip): the record keeps the last print, so that one is judged
         confidence[panel.lead] = round(float(np.clip(score, 0.0, 1.0)), 3)
         reasons[panel.lead] = tuple(why)
         if evidence_out is not None:

@@ -1,0 +1,63 @@
+"""Issue 15 part 4: a lead printed twice must draw the same signal, and one tall pulse does not set the gain."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitize.calibrate import Calibration, gain_from_pulses
+from digitize.confidence import lead_confidences
+from digitize.consistency import repeat_checks
+from digitize.layout import TEMPLATES, Layout, template_panels
+from digitize.trace import RowTrace
+
+CAL = Calibration(4.0, 4.0, 25.0, 10.0, "grid", 0.9, 10.0)
+
+
+def _row(y0: float, beats_at: np.ndarray, *, height_px: float = 40.0) -> RowTrace:
+    """A 10 s row at height ``y0`` with a spike (``height_px`` tall, up) at each time in ``beats_at`` (s)."""
+    x = np.arange(0.0, 10 * CAL.px_per_s)
+    t = x / CAL.px_per_s
+    y = np.full_like(x, y0) - sum(height_px * np.exp(-(((t - c) / 0.03) ** 2)) for c in beats_at)
+    return RowTrace(x, y, np.ones(x.size, bool), np.ones(x.size))
+
+
+def _layout() -> Layout:
+    panels = template_panels(TEMPLATES["3x4+1"], 0.0, 10.0, CAL.px_per_s)
+    baselines = (100.0, 200.0, 300.0, 400.0)
+    return Layout("3x4+1", baselines, 100.0, 0.0, 10 * CAL.px_per_s, 10.0, panels, (None,) * 4, ())
+
+
+def test_a_rhythm_strip_that_repeats_its_panel_keeps_its_claim() -> None:
+    beats = np.arange(0.4, 10, 0.8)
+    traces = [_row(100.0 * (i + 1), beats) for i in range(4)]
+    layout = _layout()
+    checks = repeat_checks(traces, layout, CAL, 500.0)
+    strip = next(p for p in layout.panels if p.row == 3)
+    assert set(checks) == {strip.lead}
+    assert checks[strip.lead].residual < 0.1 and checks[strip.lead].r > 0.95
+    confidence, reasons = lead_confidences(traces, layout, CAL, repeats=checks)
+    assert confidence[strip.lead] >= 0.5
+    assert not any("printed twice" in why for why in reasons[strip.lead])
+
+
+def test_a_rhythm_strip_that_disagrees_with_its_panel_loses_its_claim() -> None:
+    beats = np.arange(0.4, 10, 0.8)
+    traces = [_row(100.0 * (i + 1), beats) for i in range(3)]
+    traces.append(_row(400.0, beats + 0.37, height_px=-60.0))  # other beats, other shape: not the same signal
+    layout = _layout()
+    checks = repeat_checks(traces, layout, CAL, 500.0)
+    strip = next(p for p in layout.panels if p.row == 3)
+    assert checks[strip.lead].residual > 0.9
+    confidence, reasons = lead_confidences(traces, layout, CAL, repeats=checks)
+    assert confidence[strip.lead] < 0.5
+    assert any("printed twice" in why for why in reasons[strip.lead])
+    others, _ = lead_confidences(traces, layout, CAL, repeats=checks)
+    assert others["V1"] >= 0.5  # leads printed once are not touched
+
+
+def test_one_tall_pulse_among_standard_ones_does_not_set_the_gain() -> None:
+    gain, note = gain_from_pulses([26.8, 21.6, 9.9])  # a pulse fused with its label beside a 10 mm one
+    assert gain == 10.0 and "disagree" in note
+    assert gain_from_pulses([20.2, 19.8, 10.1])[0] == 20.0
+    assert gain_from_pulses([20.0])[0] == 20.0  # a lone pulse still sets it
+    assert gain_from_pulses([5.1, 4.9, 5.0])[0] == 5.0
