@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from digitize.calibrate import Calibration, gain_from_pulses
 from digitize.confidence import lead_confidences
@@ -61,3 +62,20 @@ def test_one_tall_pulse_among_standard_ones_does_not_set_the_gain() -> None:
     assert gain_from_pulses([20.2, 19.8, 10.1])[0] == 20.0
     assert gain_from_pulses([20.0])[0] == 20.0  # a lone pulse still sets it
     assert gain_from_pulses([5.1, 4.9, 5.0])[0] == 5.0
+
+
+def test_a_grid_that_is_not_square_lowers_the_quality_with_a_note() -> None:
+    from digitize.confidence import image_quality
+    from digitize.orient import Orientation
+
+    beats = np.arange(0.4, 10, 0.8)
+    layout = _layout()
+    traces = [_row(100.0 * (i + 1), beats) for i in range(4)]
+    orientation = Orientation(0, True, "upright")
+    square = Calibration(7.87, 7.87, 25.0, 10.0, "grid", 0.9, 10.0)
+    skewed = Calibration(7.66, 7.48, 25.0, 10.0, "grid", 0.9, 10.0)  # 2.4 %: two grids read as one
+    confidence, _ = lead_confidences(traces, layout, square)
+    q_square, notes_square = image_quality(confidence, square, layout, "grid-lines", 0.0, orientation)
+    q_skewed, notes_skewed = image_quality(confidence, skewed, layout, "grid-lines", 0.0, orientation)
+    assert q_skewed == pytest.approx(0.65 * q_square, abs=0.01)
+    assert any("not square" in n for n in notes_skewed) and not any("not square" in n for n in notes_square)
