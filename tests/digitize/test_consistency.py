@@ -79,3 +79,34 @@ def test_a_grid_that_is_not_square_lowers_the_quality_with_a_note() -> None:
     q_skewed, notes_skewed = image_quality(confidence, skewed, layout, "grid-lines", 0.0, orientation)
     assert q_skewed == pytest.approx(0.65 * q_square, abs=0.01)
     assert any("not square" in n for n in notes_skewed) and not any("not square" in n for n in notes_square)
+
+
+def test_a_strip_running_on_the_row_above_is_not_matched_to_that_row() -> None:
+    from digitize.assign import rhythm_lead
+
+    beats = np.arange(0.4, 10, 0.8)
+    layout = _layout()
+    traces = [_row(100.0 * (i + 1), beats + 0.1 * i) for i in range(3)]  # rows unlike each other
+    grid = [p for p in layout.panels if p.row < 3]
+    last = next(p for p in grid if p.row == 2 and p.t_start_s > 7)  # the panel just above the strip, at the end
+    strip_y = np.where((traces[2].x >= last.x_start) & (traces[2].x < last.x_end), traces[2].y, 400.0)
+    strip = RowTrace(traces[2].x, strip_y, traces[2].on_ink, traces[2].strength)  # follows row 3's ink there
+    assert rhythm_lead(strip, traces, grid)[0] == last.lead  # without the same-ink rule: a perfect "match"
+    lead, _ = rhythm_lead(strip, traces, grid, same_ink_px=4.0)
+    assert lead != last.lead
+
+
+def test_a_strip_label_naming_a_lead_the_strip_does_not_repeat_is_not_taken() -> None:
+    from digitize.identity import _override
+
+    beats = np.arange(0.4, 10, 0.8)
+    layout = _layout()
+    traces = [_row(100.0 * (i + 1), beats + 0.1 * i, height_px=40.0 - 25.0 * i) for i in range(3)]
+    traces.append(_row(400.0, beats, height_px=40.0))  # repeats row 1's signal (lead I in its first panel)
+    strip_index = next(i for i, p in enumerate(layout.panels) if p.row == 3)
+    notes: list[str] = []
+    kept = _override(layout, {strip_index: ("III", 0.95)}, notes, traces, 4.0)
+    assert kept.panels[strip_index].lead == layout.panels[strip_index].lead
+    assert any("does not repeat" in n for n in notes)
+    taken = _override(layout, {strip_index: ("I", 0.95)}, [], traces, 4.0)
+    assert taken.panels[strip_index].lead == "I"
