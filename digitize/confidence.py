@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from digitize.calibrate import Calibration
-from digitize.consistency import RepeatCheck
+from digitize.consistency import RepeatCheck, crossing_share
 from digitize.labels import LabelRead
 from digitize.layout import Layout
 from digitize.orient import Orientation
@@ -74,6 +74,16 @@ reach 1.5–11 % at 3–11 dB."""
 GRID_SKEW_FACTOR = 0.65
 """Quality factor of an image whose grid is not square (see :data:`GRID_SKEW_FREE`)."""
 
+PRECORDIAL_MIN_R = 0.4
+"""A chest lead whose path crosses a neighbouring row's path *and* whose best correlation with its neighbouring chest
+leads (:func:`digitize.consistency.precordial_fit`) is below this gets :data:`CROSSED_FACTOR`: its strokes may be
+the other row's. Foreign val (150) + kit-dev (36): this flags 19 leads, 5 below 0 dB (the one of them claimed,
+v0003 V4 at 0.94, was the only lead below 0 dB still claimed on val) and 11 right ones (≥ 3 dB), 7 of them claimed.
+Either sign alone is common: crossing paths flag 93 leads (82 right), r < 0.35 flags 70 (56 right)."""
+
+CROSSED_FACTOR = 0.45
+"""Confidence factor of a chest lead that crosses a neighbouring row and does not fit its neighbours."""
+
 ORIENTATION_PENALTY = 0.85
 """Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
 
@@ -100,6 +110,10 @@ class LeadEvidence:
     repeat: float | None = None
     """For a lead printed twice: the disagreement of its two prints (:class:`digitize.consistency.RepeatCheck`);
     None when printed once."""
+    crossing: float = 0.0
+    """Share of the panel's columns where its path lies beyond a neighbouring row's path."""
+    precordial_r: float | None = None
+    """Chest leads: best correlation with the neighbouring chest leads (None: no simultaneous neighbour)."""
 
     def as_dict(self) -> dict[str, float | str]:
         return asdict(self)
@@ -144,17 +158,21 @@ def lead_confidences(
     labels: Sequence[LabelRead] = (),
     label_factors: dict[str, tuple[float, str]] | None = None,
     repeats: dict[str, RepeatCheck] | None = None,
+    precordial: dict[str, float] | None = None,
     evidence_out: dict[str, LeadEvidence] | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
     """Per-lead confidence (0–1) and the reasons it is not 1.
 
     From how much of the path ran on ink, how strong it was, the calibration, for the limb leads the
     Einthoven/Goldberger check (:mod:`digitize.physics`), the printed labels, and for a lead printed twice whether
-    its prints agree (``repeats``, :func:`digitize.consistency.repeat_checks`). A lead printed twice is judged by
+    its prints agree (``repeats``, :func:`digitize.consistency.repeat_checks`), and for chest leads whose path crosses
+a neighbouring row's whether they fit their neighbouring chest leads (``precordial``,
+:func:`digitize.consistency.precordial_fit`). A lead printed twice is judged by
     the print the record keeps (the last panel: a rhythm strip over its grid panel). ``evidence_out``, when given,
     receives every lead's :class:`LeadEvidence`.
     """
     repeats = repeats or {}
+    precordial = precordial or {}
     verdicts = limbs.lead_verdicts() if limbs is not None else {}
     label_of = label_verdicts(layout, labels)
     factors = label_factors or {}
@@ -210,10 +228,17 @@ def lead_confidences(
             score *= 1.0 - (1.0 - REPEAT_FACTOR) * share
             why.append(f"printed twice, and the two prints disagree over {repeat.start_s:.1f}–{repeat.end_s:.1f} s "
                        f"(residual {repeat.residual:.2f}, r {repeat.r:.2f}): one followed the wrong ink")
+        crossing = crossing_share(traces, panel.row, panel.x_start, panel.x_end)
+        fit = precordial.get(panel.lead)
+        if crossing > 0 and fit is not None and fit < PRECORDIAL_MIN_R:
+            score *= CROSSED_FACTOR
+            why.append(f"path crosses a neighbouring row's trace and the lead is unlike its neighbouring chest leads "
+                       f"(best r {fit:.2f}): its strokes may be the other row's")
         evidence = LeadEvidence(
             round(on_ink, 3), round(strength, 3), round(float(covered), 3), round(float(raw), 3), physics,
             label_of.get(panel.lead, "none"), factor, round(touching, 3),
-            None if repeat is None else round(repeat.residual, 3),
+            None if repeat is None else round(repeat.residual, 3), round(crossing, 3),
+            None if fit is None else round(fit, 3),
         )
         # a lead printed twice (rhythm strip): the record keeps the last print, so that one is judged
         confidence[panel.lead] = round(float(np.clip(score, 0.0, 1.0)), 3)

@@ -110,3 +110,31 @@ def test_a_strip_label_naming_a_lead_the_strip_does_not_repeat_is_not_taken() ->
     assert any("does not repeat" in n for n in notes)
     taken = _override(layout, {strip_index: ("I", 0.95)}, [], traces, 4.0)
     assert taken.panels[strip_index].lead == "I"
+
+
+def test_neighbouring_chest_leads_fit_and_an_unlike_one_does_not() -> None:
+    from digitize.consistency import precordial_fit
+
+    t = np.arange(0, 2.5, 1 / 500.0)
+    qrs = np.exp(-(((t % 0.8) - 0.4) / 0.02) ** 2)
+    signals = {f"V{k}": (k - 3.5) * 0.3 * qrs for k in range(1, 7)}  # R grows from V1 to V6, sign turns at V3/V4
+    signals["V5"] = 0.5 * np.sin(2 * np.pi * 3.1 * t)  # V5 unlike V4 and V6
+    fits = precordial_fit(signals, 500.0)
+    assert fits["V2"] > 0.99 and fits["V6"] < 0.4 and fits["V5"] < 0.4
+    assert "V1" in fits and precordial_fit({"V1": signals["V1"]}, 500.0) == {}
+
+
+def test_a_chest_lead_crossing_its_neighbour_and_unlike_its_neighbours_loses_its_claim() -> None:
+    from digitize.consistency import crossing_share
+
+    beats = np.arange(0.4, 10, 0.8)
+    layout = _layout()
+    traces = [_row(100.0 * (i + 1), beats) for i in range(4)]
+    assert crossing_share(traces, 0, 0.0, 1000.0) == 0.0
+    tall = [_row(100.0, beats, height_px=-140.0), *traces[1:]]  # row 1's strokes reach below row 2's path
+    assert crossing_share(tall, 0, 0.0, 1000.0) > 0.0
+    v1 = next(p.lead for p in layout.panels if p.row == 0 and p.lead.startswith("V"))
+    plain, _ = lead_confidences(tall, layout, CAL, precordial={v1: 0.9})
+    crossed, reasons = lead_confidences(tall, layout, CAL, precordial={v1: 0.2})
+    assert plain[v1] >= 0.5 > crossed[v1]
+    assert any("unlike its neighbouring chest leads" in why for why in reasons[v1])
