@@ -164,12 +164,12 @@ def lead_confidences(
     """Per-lead confidence (0–1) and the reasons it is not 1.
 
     From how much of the path ran on ink, how strong it was, the calibration, for the limb leads the
-    Einthoven/Goldberger check (:mod:`digitize.physics`), the printed labels, and for a lead printed twice whether
-    its prints agree (``repeats``, :func:`digitize.consistency.repeat_checks`), and for chest leads whose path crosses
-a neighbouring row's whether they fit their neighbouring chest leads (``precordial``,
-:func:`digitize.consistency.precordial_fit`). A lead printed twice is judged by
-    the print the record keeps (the last panel: a rhythm strip over its grid panel). ``evidence_out``, when given,
-    receives every lead's :class:`LeadEvidence`.
+    Einthoven/Goldberger check (:mod:`digitize.physics`), the printed labels, for a lead printed twice whether its
+    prints agree (``repeats``, :func:`digitize.consistency.repeat_checks`), and for chest leads whose path crosses a
+    neighbouring row's whether they fit their neighbouring chest leads (``precordial``,
+    :func:`digitize.consistency.precordial_fit`). A lead printed twice is judged by the print the record keeps (the
+    last panel: a rhythm strip over its grid panel). ``evidence_out``, when given, receives every lead's
+    :class:`LeadEvidence`.
     """
     repeats = repeats or {}
     precordial = precordial or {}

@@ -49,9 +49,7 @@ class RepeatCheck:
     end_s: float
 
 
-def panel_signals(
-    traces: Sequence[RowTrace], layout: Layout, calibration: Calibration, fs: float
-) -> list[np.ndarray]:
+def panel_signals(traces: Sequence[RowTrace], layout: Layout, calibration: Calibration, fs: float) -> list[np.ndarray]:
     """Each panel's own signal (mV on the record's time axis, NaN outside the panel), unsmoothed."""
     out = []
     for panel in layout.panels:

@@ -6,9 +6,10 @@
    the physics alone chooses (:func:`digitize.candidates.choose_order`).
 2. Every panel whose label was read with probability ≥ :data:`OVERRIDE_LEVEL` takes the label's lead (any lead
    order); the panel that held that lead under the prior takes the overridden panel's lead (a swap), so every lead
-   stays printed once in the grid. Rhythm strips take their label's lead only when they repeat that lead's panel
-   (:func:`digitize.assign.strip_match` ≥ :data:`digitize.assign.RHYTHM_MATCH_R`): a strip's label is often the
-   label of the row above or a stroke-counting slip (II read as I), while the repeated signal is physical.
+   stays printed once in the grid. Rhythm strips take their label's lead unless the strip clearly repeats some grid
+   panel (:func:`digitize.assign.strip_match` ≥ :data:`digitize.assign.RHYTHM_MATCH_R`) but not the label's lead's:
+   a strip's label is often the label of the row above or a stroke-counting slip (II read as I), while the repeated
+   signal is physical. A strip that repeats nothing (a broken trace) still takes its label.
 3. aVR's polarity (aVR or −aVR) is chosen by the physics (:func:`digitize.physics.limb_check`).
 
 Each panel's evidence is returned: labels that disagree with the final lead, and leads named from a label against
@@ -97,8 +98,11 @@ def _override(
         if p < OVERRIDE_LEVEL or panel.lead == lead:
             continue
         if panel.row >= n_grid:  # a rhythm strip: any lead it repeats
-            r = _strip_repeats(replace(layout, panels=tuple(panels)), traces, panel, lead, n_grid, same_ink_px)
-            if r is not None and r < RHYTHM_MATCH_R:
+            current = replace(layout, panels=tuple(panels))
+            r = _strip_repeats(current, traces, panel, lead, n_grid, same_ink_px)
+            best = _strip_repeats(current, traces, panel, None, n_grid, same_ink_px)
+            repeats_some = best is not None and best >= RHYTHM_MATCH_R
+            if repeats_some and r is not None and r < RHYTHM_MATCH_R:
                 notes.append(f"rhythm strip {panel.row + 1}: label reads {lead}, but the strip does not repeat "
                              f"{lead}'s panel (r {r:.2f}); kept {panel.lead}")
                 continue
@@ -117,15 +121,16 @@ def _override(
 
 
 def _strip_repeats(
-    layout: Layout, traces: Sequence[RowTrace], strip, lead: str, n_grid: int, same_ink_px: float
+    layout: Layout, traces: Sequence[RowTrace], strip, lead: str | None, n_grid: int, same_ink_px: float
 ) -> float | None:
-    """Best r of a rhythm strip with the grid panels of ``lead`` (None when none can be compared)."""
+    """Best r of a rhythm strip with the grid panels of ``lead`` (any lead when None; None when none can be
+    compared)."""
     if strip.row >= len(traces):
         return None
     rs = [
         strip_match(traces[strip.row], traces[q.row], q, same_ink_px=same_ink_px)
         for q in layout.panels
-        if q.row < n_grid and q.lead == lead and q.row < len(traces)
+        if q.row < n_grid and (lead is None or q.lead == lead) and q.row < len(traces)
     ]
     rs = [r for r in rs if r is not None]
     return max(rs) if rs else None

@@ -20,8 +20,8 @@ from digitize import evidence as _evidence
 from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
 from digitize.candidates import layout_signals, settle_columns
-from digitize.consistency import precordial_fit, repeat_checks
 from digitize.confidence import LeadEvidence, cap_by_quality, image_quality, lead_confidences
+from digitize.consistency import precordial_fit, repeat_checks
 from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflections
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints

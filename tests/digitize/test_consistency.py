@@ -116,7 +116,7 @@ def test_neighbouring_chest_leads_fit_and_an_unlike_one_does_not() -> None:
     from digitize.consistency import precordial_fit
 
     t = np.arange(0, 2.5, 1 / 500.0)
-    qrs = np.exp(-(((t % 0.8) - 0.4) / 0.02) ** 2)
+    qrs = np.exp(-((((t % 0.8) - 0.4) / 0.02) ** 2))
     signals = {f"V{k}": (k - 3.5) * 0.3 * qrs for k in range(1, 7)}  # R grows from V1 to V6, sign turns at V3/V4
     signals["V5"] = 0.5 * np.sin(2 * np.pi * 3.1 * t)  # V5 unlike V4 and V6
     fits = precordial_fit(signals, 500.0)
@@ -138,3 +138,16 @@ def test_a_chest_lead_crossing_its_neighbour_and_unlike_its_neighbours_loses_its
     crossed, reasons = lead_confidences(tall, layout, CAL, precordial={v1: 0.2})
     assert plain[v1] >= 0.5 > crossed[v1]
     assert any("unlike its neighbouring chest leads" in why for why in reasons[v1])
+
+
+def test_a_strip_that_repeats_nothing_still_takes_its_label() -> None:
+    from digitize.identity import _override
+
+    beats = np.arange(0.4, 10, 0.8)
+    layout = _layout()
+    traces = [_row(100.0 * (i + 1), beats + 0.1 * i, height_px=40.0 - 25.0 * i) for i in range(3)]
+    x = traces[0].x
+    noise = RowTrace(x, 400.0 + 8.0 * np.sin(x * 0.37) * np.cos(x * 0.051), np.ones(x.size, bool), np.ones(x.size))
+    strip_index = next(i for i, p in enumerate(layout.panels) if p.row == 3)
+    taken = _override(layout, {strip_index: ("III", 0.95)}, [], [*traces, noise], 4.0)
+    assert taken.panels[strip_index].lead == "III"
