@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from digitize.calibrate import Calibration
+from digitize.consistency import RepeatCheck, crossing_share
 from digitize.labels import LabelRead
 from digitize.layout import Layout
 from digitize.orient import Orientation
@@ -54,6 +55,35 @@ QUALITY_CAP = 1.0
 read from). On foreign val (150) + kit-dev (36), with the other caps: leads below 0 dB still claimed 8 at 1.1, 4 at
 1.0, of 35; right leads (≥ 3 dB) losing their claim 67 and 98 of 2,038."""
 
+REPEAT_FREE, REPEAT_FULL = 0.6, 0.9
+"""Disagreement (:attr:`digitize.consistency.RepeatCheck.residual`) between the two prints of a lead (a rhythm strip
+and its grid panel) up to which the lead keeps its confidence, and from which it gets :data:`REPEAT_FACTOR` (linear
+between)."""
+
+REPEAT_FACTOR = 0.4
+"""Confidence factor of a lead whose two prints disagree (one of them followed the wrong ink)."""
+
+GRID_SKEW_FREE, GRID_SKEW_FULL = 0.01, 0.02
+"""Relative difference between the grid's x and y spacing (px/mm) after rectification up to which the scale is
+trusted, and from which the image quality gets :data:`GRID_SKEW_FACTOR` (linear between). ECG paper is ruled in
+squares, so after rectification the two spacings agree; when they do not, a spacing was misread or the page is still
+distorted, and the time axis drifts (0.25 s over 10 s at 2.5 %). Foreign val: 149 of 150 images ≤ 0.1 %; the
+one above (2.4 %, two grids of different colour) read every lead at 0–5 dB with quality 0.72. kit-dev photos
+reach 1.5–11 % at 3–11 dB."""
+
+GRID_SKEW_FACTOR = 0.65
+"""Quality factor of an image whose grid is not square (see :data:`GRID_SKEW_FREE`)."""
+
+PRECORDIAL_MIN_R = 0.4
+"""A chest lead whose path crosses a neighbouring row's path *and* whose best correlation with its neighbouring chest
+leads (:func:`digitize.consistency.precordial_fit`) is below this gets :data:`CROSSED_FACTOR`: its strokes may be
+the other row's. Foreign val (150) + kit-dev (36): this flags 19 leads, 5 below 0 dB (the one of them claimed,
+v0003 V4 at 0.94, was the only lead below 0 dB still claimed on val) and 11 right ones (≥ 3 dB), 7 of them claimed.
+Either sign alone is common: crossing paths flag 93 leads (82 right), r < 0.35 flags 70 (56 right)."""
+
+CROSSED_FACTOR = 0.45
+"""Confidence factor of a chest lead that crosses a neighbouring row and does not fit its neighbours."""
+
 ORIENTATION_PENALTY = 0.85
 """Quality factor when the page was turned on weak evidence (a wrong turn reads the leads wrongly)."""
 
@@ -77,6 +107,13 @@ class LeadEvidence:
     touching: float = 0.0
     """Share of the panel's columns where the path runs within :data:`TOUCH_MM` of a neighbouring row's path (tall
     complexes of close rows: the path may have followed the neighbour's trace)."""
+    repeat: float | None = None
+    """For a lead printed twice: the disagreement of its two prints (:class:`digitize.consistency.RepeatCheck`);
+    None when printed once."""
+    crossing: float = 0.0
+    """Share of the panel's columns where its path lies beyond a neighbouring row's path."""
+    precordial_r: float | None = None
+    """Chest leads: best correlation with the neighbouring chest leads (None: no simultaneous neighbour)."""
 
     def as_dict(self) -> dict[str, float | str]:
         return asdict(self)
@@ -120,14 +157,22 @@ def lead_confidences(
     limbs: LimbCheck | None = None,
     labels: Sequence[LabelRead] = (),
     label_factors: dict[str, tuple[float, str]] | None = None,
+    repeats: dict[str, RepeatCheck] | None = None,
+    precordial: dict[str, float] | None = None,
     evidence_out: dict[str, LeadEvidence] | None = None,
 ) -> tuple[dict[str, float], dict[str, tuple[str, ...]]]:
     """Per-lead confidence (0–1) and the reasons it is not 1.
 
     From how much of the path ran on ink, how strong it was, the calibration, for the limb leads the
-    Einthoven/Goldberger check (:mod:`digitize.physics`), and the printed labels. ``evidence_out``, when given,
-    receives every lead's :class:`LeadEvidence`.
+    Einthoven/Goldberger check (:mod:`digitize.physics`), the printed labels, for a lead printed twice whether its
+    prints agree (``repeats``, :func:`digitize.consistency.repeat_checks`), and for chest leads whose path crosses a
+    neighbouring row's whether they fit their neighbouring chest leads (``precordial``,
+    :func:`digitize.consistency.precordial_fit`). A lead printed twice is judged by the print the record keeps (the
+    last panel: a rhythm strip over its grid panel). ``evidence_out``, when given, receives every lead's
+    :class:`LeadEvidence`.
     """
+    repeats = repeats or {}
+    precordial = precordial or {}
     verdicts = limbs.lead_verdicts() if limbs is not None else {}
     label_of = label_verdicts(layout, labels)
     factors = label_factors or {}
@@ -177,12 +222,25 @@ def lead_confidences(
         if why_label:
             why.append(why_label)
             score *= factor
+        repeat = repeats.get(panel.lead)
+        if repeat is not None and repeat.residual > REPEAT_FREE:
+            share = min(1.0, (repeat.residual - REPEAT_FREE) / (REPEAT_FULL - REPEAT_FREE))
+            score *= 1.0 - (1.0 - REPEAT_FACTOR) * share
+            why.append(f"printed twice, and the two prints disagree over {repeat.start_s:.1f}–{repeat.end_s:.1f} s "
+                       f"(residual {repeat.residual:.2f}, r {repeat.r:.2f}): one followed the wrong ink")
+        crossing = crossing_share(traces, panel.row, panel.x_start, panel.x_end)
+        fit = precordial.get(panel.lead)
+        if crossing > 0 and fit is not None and fit < PRECORDIAL_MIN_R:
+            score *= CROSSED_FACTOR
+            why.append(f"path crosses a neighbouring row's trace and the lead is unlike its neighbouring chest leads "
+                       f"(best r {fit:.2f}): its strokes may be the other row's")
         evidence = LeadEvidence(
             round(on_ink, 3), round(strength, 3), round(float(covered), 3), round(float(raw), 3), physics,
             label_of.get(panel.lead, "none"), factor, round(touching, 3),
+            None if repeat is None else round(repeat.residual, 3), round(crossing, 3),
+            None if fit is None else round(fit, 3),
         )
-        if panel.lead in confidence and score <= confidence[panel.lead]:
-            continue  # a lead shown twice (rhythm strip): keep the better one
+        # a lead printed twice (rhythm strip): the record keeps the last print, so that one is judged
         confidence[panel.lead] = round(float(np.clip(score, 0.0, 1.0)), 3)
         reasons[panel.lead] = tuple(why)
         if evidence_out is not None:
@@ -207,6 +265,14 @@ def image_quality(
     quality = float(np.mean(list(confidence.values()))) if confidence else 0.0
     if calibration.source == "grid":
         quality *= 0.7 + 0.3 * min(1.0, calibration.grid_strength / 0.3)
+        skew = grid_skew(calibration)
+        if skew > GRID_SKEW_FREE:
+            share = min(1.0, (skew - GRID_SKEW_FREE) / (GRID_SKEW_FULL - GRID_SKEW_FREE))
+            quality *= 1.0 - (1.0 - GRID_SKEW_FACTOR) * share
+            notes.append(
+                f"grid not square: {calibration.px_per_mm_x:.2f} px/mm along x, {calibration.px_per_mm_y:.2f} along "
+                f"y ({100 * skew:.1f} %): scale and time axis uncertain"
+            )
     if limbs is not None and limbs.checked:
         notes.append("limb-lead physics: " + ", ".join(f"{k} residual {v:.2f}" for k, v in limbs.residuals.items()))
         if limbs.score >= FAIL_RESIDUAL:
@@ -216,6 +282,12 @@ def image_quality(
     if not orientation.confident and (orientation.quarter_turns or "direction unclear" in orientation.note):
         quality *= ORIENTATION_PENALTY
     return round(quality, 3), tuple(notes)
+
+
+def grid_skew(calibration: Calibration) -> float:
+    """Relative difference of the grid's x and y spacing (0 for a square grid)."""
+    x, y = calibration.px_per_mm_x, calibration.px_per_mm_y
+    return abs(x / y - 1.0) if x > 0 and y > 0 else 0.0
 
 
 def cap_by_quality(

@@ -6,7 +6,10 @@
    the physics alone chooses (:func:`digitize.candidates.choose_order`).
 2. Every panel whose label was read with probability ≥ :data:`OVERRIDE_LEVEL` takes the label's lead (any lead
    order); the panel that held that lead under the prior takes the overridden panel's lead (a swap), so every lead
-   stays printed once in the grid. Rhythm strips take their label's lead.
+   stays printed once in the grid. Rhythm strips take their label's lead unless the strip clearly repeats some grid
+   panel (:func:`digitize.assign.strip_match` ≥ :data:`digitize.assign.RHYTHM_MATCH_R`) but not the label's lead's:
+   a strip's label is often the label of the row above or a stroke-counting slip (II read as I), while the repeated
+   signal is physical. A strip that repeats nothing (a broken trace) still takes its label.
 3. aVR's polarity (aVR or −aVR) is chosen by the physics (:func:`digitize.physics.limb_check`).
 
 Each panel's evidence is returned: labels that disagree with the final lead, and leads named from a label against
@@ -20,6 +23,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from digitize.assign import RHYTHM_MATCH_R, SAME_INK_MM, strip_match
 from digitize.calibrate import Calibration
 from digitize.candidates import CLEARLY_BETTER, candidate_orders, choose_order, grid_rows, layout_signals
 from digitize.labels import LabelRead
@@ -74,20 +78,34 @@ def assign_leads(
         name, prior = tied[0]
     notes.append(f"labels agree best with the {name}")
     template_leads = tuple(p.lead for p in prior.panels)
-    final = _override(prior, confident, notes)
+    final = _override(prior, confident, notes, traces, SAME_INK_MM * calibration.px_per_mm_y)
     final = _avr_polarity(traces, final, calibration, fs, notes)
     limbs = limb_check(layout_signals(traces, final, calibration, fs), fs)
     return final, limbs, notes, _factors(final, confident, template_leads)
 
 
-def _override(layout: Layout, reads: dict[int, tuple[str, float]], notes: list[str]) -> Layout:
+def _override(
+    layout: Layout,
+    reads: dict[int, tuple[str, float]],
+    notes: list[str],
+    traces: Sequence[RowTrace] = (),
+    same_ink_px: float = 0.0,
+) -> Layout:
     panels = list(layout.panels)
     n_grid = grid_rows(layout.template)
     for index, (lead, p) in sorted(reads.items(), key=lambda item: -item[1][1]):
         panel = panels[index]
         if p < OVERRIDE_LEVEL or panel.lead == lead:
             continue
-        if panel.row >= n_grid:  # a rhythm strip: any lead
+        if panel.row >= n_grid:  # a rhythm strip: any lead it repeats
+            current = replace(layout, panels=tuple(panels))
+            r = _strip_repeats(current, traces, panel, lead, n_grid, same_ink_px)
+            best = _strip_repeats(current, traces, panel, None, n_grid, same_ink_px)
+            repeats_some = best is not None and best >= RHYTHM_MATCH_R
+            if repeats_some and r is not None and r < RHYTHM_MATCH_R:
+                notes.append(f"rhythm strip {panel.row + 1}: label reads {lead}, but the strip does not repeat "
+                             f"{lead}'s panel (r {r:.2f}); kept {panel.lead}")
+                continue
             notes.append(f"rhythm strip {panel.row + 1}: label reads {lead} (was {panel.lead})")
             panels[index] = replace(panel, lead=lead, sign=1.0)
             continue
@@ -100,6 +118,22 @@ def _override(layout: Layout, reads: dict[int, tuple[str, float]], notes: list[s
             panels[i] = replace(panels[i], lead=old, sign=1.0)
         notes.append(f"row {panel.row + 1} panel at {panel.t_start_s:.1f} s: label reads {lead} (template {old})")
     return replace(layout, panels=tuple(panels))
+
+
+def _strip_repeats(
+    layout: Layout, traces: Sequence[RowTrace], strip, lead: str | None, n_grid: int, same_ink_px: float
+) -> float | None:
+    """Best r of a rhythm strip with the grid panels of ``lead`` (any lead when None; None when none can be
+    compared)."""
+    if strip.row >= len(traces):
+        return None
+    rs = [
+        strip_match(traces[strip.row], traces[q.row], q, same_ink_px=same_ink_px)
+        for q in layout.panels
+        if q.row < n_grid and (lead is None or q.lead == lead) and q.row < len(traces)
+    ]
+    rs = [r for r in rs if r is not None]
+    return max(rs) if rs else None
 
 
 def _avr_polarity(traces, layout: Layout, calibration: Calibration, fs: float, notes: list[str]) -> Layout:

@@ -21,6 +21,7 @@ from digitize.assign import resolve_layout
 from digitize.calibrate import Calibration, apply_pulses, calibrate
 from digitize.candidates import layout_signals, settle_columns
 from digitize.confidence import LeadEvidence, cap_by_quality, image_quality, lead_confidences
+from digitize.consistency import precordial_fit, repeat_checks
 from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflections
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints
@@ -221,6 +222,8 @@ def digitize_image(
     lead_evidence: dict[str, LeadEvidence] = {}
     confidence, reasons = lead_confidences(
         traces, layout, calibration, limbs=limbs, labels=labels, label_factors=label_factors,
+        repeats=repeat_checks(traces, layout, calibration, fs),
+        precordial=precordial_fit({lead: record.signals[i] for i, lead in enumerate(LEADS)}, fs),
         evidence_out=lead_evidence,
     )
     if hints.exclude:
