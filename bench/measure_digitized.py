@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("refs", type=Path)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write every image's differences here")
-    parser.add_argument("--cache", type=Path, default=None, help="digitized cache of this set (bench/digitize_cache.py)")
+    parser.add_argument("--cache", type=Path, default=None, help="digitized cache (bench/digitize_cache.py)")
     args = parser.parse_args(argv)
     result = compare(args.images, args.refs, args.limit, args.cache)
     rows = result["rows"]

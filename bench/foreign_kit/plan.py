@@ -4,7 +4,11 @@ Re-creation of the recipe in ecgscreen docs/notes/foreign-renders.md. Input: spl
 project's patient-wise split, run read-only with the project venv). Output: plan-<set>.json.
 Usage: python plan.py split.json OUTDIR [--variant N]
 """
-import ast, json, math, sys
+import ast
+import json
+import math
+import sys
+
 import numpy as np
 
 MUST = {"AFIB", "CLBBB", "CRBBB", "PVC", "AFLT", "WPW"}
@@ -88,7 +92,7 @@ def plan(split: dict, name: str) -> list[dict]:
     ids = choose_records(split, name)
     kinds = kind_sequence(n)
     out = []
-    for i, (eid, kind) in enumerate(zip(ids, kinds), start=1):
+    for i, (eid, kind) in enumerate(zip(ids, kinds, strict=True), start=1):
         r = recs[str(eid)]
         out.append({"name": f"{prefix}{i:04d}", "number": i, "ecg_id": eid, "patient_id": r["patient_id"],
                     "scp_codes": r["scp_codes"], "filename_hr": r["filename_hr"],

@@ -1,7 +1,8 @@
 """Render one foreign set (val / test) with ECG-Image-Kit, in-process, one image at a time.
 
-Re-creation of the wrapper described in ecgscreen docs/notes/foreign-renders.md. Our code (it imports the kit from
-a checkout outside this repository; none of the kit's code is here). Usage: python run_kit.py SET [--limit N] [--only NAME,...] [--out DIR]
+Re-creation of the wrapper described in ecgscreen docs/notes/foreign-renders.md. Our code (it imports the kit
+from a checkout outside this repository; none of the kit's code is here).
+Usage: python run_kit.py SET [--limit N] [--only NAME,...] [--out DIR]
 Reads /work/kit/plan-SET.json (plan.py), writes DIR/NAME.{png|jpg,hea,dat} and DIR/index.csv (default
 /work/foreign/SET). Kit scratch output goes to /work/kit/out/SET, converted records to /work/kit/records/SET.
 """
@@ -41,11 +42,11 @@ _stub.get_handwritten = _no_handwriting
 sys.modules["HandwrittenText.generate"] = _stub
 sys.path.insert(0, str(KIT))
 os.chdir(KIT)  # the kit opens Fonts/ and CreasesWrinkles/ relative to the working directory
-import imgaug  # noqa: E402
-import imgaug.augmenters as iaa  # noqa: E402
 import random  # noqa: E402
 
 import gen_ecg_image_from_data as kit  # noqa: E402
+import imgaug  # noqa: E402
+import imgaug.augmenters as iaa  # noqa: E402
 
 # record the rotation the kit draws (it stores only the -rot bound in its JSON); the call is passed through as is
 _drawn: dict = {}

@@ -1,8 +1,10 @@
 """Dump the project's patient-wise split (read-only) for the foreign-render plan. Run with the project venv."""
-import json, sys
-from classify.train.data import assign_splits, kit_dev_ids, ptbxl_table
-from classify.labels import tiled_labels
+import json
+import sys
+
 import pandas as pd
+
+from classify.train.data import assign_splits, kit_dev_ids, ptbxl_table
 
 PTBXL = "/work/shared/data/ptbxl"
 KITDEV = "/work/shared/data/kit-dev"
