@@ -45,7 +45,20 @@ LAYOUTS: dict[str, LayoutDef] = {
     "6x2": LayoutDef((("I", "V1"), ("II", "V2"), ("III", "V3"), ("aVR", "V4"), ("aVL", "V5"), ("aVF", "V6"))),
     "12x1": LayoutDef(tuple((lead,) for lead in LEADS)),
 }
-"""Layouts by name."""
+"""DataSynth's own layouts by name (the ones :func:`synth.spec.random_spec` draws from)."""
+
+EXTRA_LAYOUTS: dict[str, LayoutDef] = {}
+"""Layouts a caller added with :func:`register_layout` (looked up by name, never drawn at random)."""
+
+
+def register_layout(name: str, definition: LayoutDef) -> None:
+    """Make ``name`` renderable (e.g. a training print mix's other rhythm lead or lead order); idempotent.
+
+    A name of DataSynth's own, or one already registered with another definition, is refused (`ValueError`).
+    """
+    if name in LAYOUTS or EXTRA_LAYOUTS.get(name, definition) != definition:
+        raise ValueError(f"layout {name!r} is already defined")
+    EXTRA_LAYOUTS[name] = definition
 
 
 @dataclass(frozen=True)
@@ -83,10 +96,10 @@ class RowPlan:
 
 def layout_def(name: str) -> LayoutDef:
     """The layout called ``name``; unknown names raise `EcgInputError` listing the valid ones."""
-    try:
-        return LAYOUTS[name]
-    except KeyError:
-        raise EcgInputError(f"unknown layout {name!r}; choose one of {', '.join(LAYOUTS)}") from None
+    definition = LAYOUTS.get(name) or EXTRA_LAYOUTS.get(name)
+    if definition is None:
+        raise EcgInputError(f"unknown layout {name!r}; choose one of {', '.join([*LAYOUTS, *EXTRA_LAYOUTS])}")
+    return definition
 
 
 def shown_duration_s(strip_mm: float, speed_mm_s: float) -> float:

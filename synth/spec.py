@@ -11,7 +11,7 @@ from typing import Literal
 import numpy as np
 
 from ecg.errors import EcgInputError
-from synth.layout import LAYOUTS, layout_def, shown_duration_s
+from synth.layout import layout_def, shown_duration_s
 from synth.paper import PAPER_SIZES_MM, PAPER_STYLES, PaperStyle, jitter_style, paper_style
 from synth.text import FONTS
 
@@ -109,7 +109,7 @@ class RenderSpec:
                 f"the traces end at {right:.1f} mm but the {self.paper_size} sheet is {width_mm:g} mm wide; "
                 "reduce the left margin or the strip length"
             )
-        n_rows = LAYOUTS[self.layout].n_rows
+        n_rows = layout_def(self.layout).n_rows
         band = (height_mm - self.bottom_mm - self.top_mm) / n_rows
         if self.top_mm < 0 or self.bottom_mm < 0 or band < 5.0:
             raise EcgInputError(
@@ -143,7 +143,7 @@ def random_spec(
     """Draw a varied, valid `RenderSpec`; keyword arguments pin the corresponding choice."""
     layout = layout or str(_pick(rng, _LAYOUT_WEIGHTS))
     layout_def(layout)
-    n_rows = LAYOUTS[layout].n_rows
+    n_rows = layout_def(layout).n_rows
     speed = speed_mm_s or float(rng.choice([25.0, 50.0], p=[0.85, 0.15]))
     if gain_mm_mv is None:
         gains = [5.0, 10.0, 20.0]

@@ -55,16 +55,15 @@ def _extra_layouts() -> dict[str, tuple[tuple[tuple[str, ...], ...], tuple[str, 
 
 
 def register_layouts() -> tuple[str, ...]:
-    """Add :func:`_extra_layouts` to DataSynth's layout table (idempotent); their names.
+    """Register :func:`_extra_layouts` with DataSynth (:func:`synth.layout.register_layout`, idempotent); their names.
 
-    DataSynth looks layouts up by name in :data:`synth.layout.LAYOUTS`; the extra names contain a ``/`` so they
-    cannot clash with its own.
+    The extra names contain a ``/`` so they cannot clash with DataSynth's own, which its random draw keeps using.
     """
-    from synth.layout import LAYOUTS, LayoutDef
+    from synth.layout import LayoutDef, register_layout
 
     extra = _extra_layouts()
     for name, (grid, rhythm) in extra.items():
-        LAYOUTS.setdefault(name, LayoutDef(grid, rhythm))
+        register_layout(name, LayoutDef(grid, rhythm))
     return tuple(extra)
 
 

@@ -238,3 +238,22 @@ def test_unknown_paper_and_non_record_are_refused(record):
         RenderSpec(paper="purple")
     with pytest.raises(EcgInputError, match="expected an EcgRecord"):
         render(record.signals, RenderSpec())  # type: ignore[arg-type]
+
+
+def test_a_registered_layout_renders_by_name_and_is_never_drawn_at_random():
+    from synth.layout import EXTRA_LAYOUTS, LayoutDef, layout_def, register_layout
+
+    definition = LayoutDef((("I", "aVR", "V1", "V4"), ("II", "aVL", "V2", "V5"), ("III", "aVF", "V3", "V6")), ("V5",))
+    register_layout("test/3x4+V5", definition)
+    try:
+        register_layout("test/3x4+V5", definition)  # idempotent
+        assert layout_def("test/3x4+V5").rhythm == ("V5",)
+        with pytest.raises(ValueError):
+            register_layout("3x4+1", definition)  # DataSynth's own names stay its own
+        with pytest.raises(ValueError):
+            register_layout("test/3x4+V5", LayoutDef(definition.grid, ("II",)))
+        assert "test/3x4+V5" not in LAYOUTS
+        rng = np.random.default_rng(0)
+        assert all(random_spec(rng).layout in LAYOUTS for _ in range(50))
+    finally:
+        EXTRA_LAYOUTS.pop("test/3x4+V5", None)
