@@ -18,6 +18,7 @@ from digitize.calibrate import Calibration
 from digitize.layout import Layout, Panel
 from digitize.reconstruct import reconstruct
 from digitize.trace import RowTrace
+from ecg.errors import InvalidRecordError
 from ecg.record import LEADS
 
 MIN_OVERLAP_S = 1.0
@@ -50,10 +51,15 @@ class RepeatCheck:
 
 
 def panel_signals(traces: Sequence[RowTrace], layout: Layout, calibration: Calibration, fs: float) -> list[np.ndarray]:
-    """Each panel's own signal (mV on the record's time axis, NaN outside the panel), unsmoothed."""
+    """Each panel's own signal (mV on the record's time axis, NaN outside the panel), unsmoothed; an empty array
+    for a panel with no traced ink (e.g. the missing half of a torn print)."""
     out = []
     for panel in layout.panels:
-        record = reconstruct(traces, replace(layout, panels=(panel,)), calibration, fs=fs, smooth=False)
+        try:
+            record = reconstruct(traces, replace(layout, panels=(panel,)), calibration, fs=fs, smooth=False)
+        except InvalidRecordError:  # nothing traced in this panel: nothing to compare
+            out.append(np.zeros(0))
+            continue
         out.append(record.signals[LEADS.index(panel.lead)].astype(np.float64))
     return out
 
@@ -80,6 +86,8 @@ def repeat_checks(
 
 
 def _compare(lead: str, a: np.ndarray, b: np.ndarray, fs: float) -> RepeatCheck | None:
+    if a.size == 0 or a.size != b.size:
+        return None
     both = np.flatnonzero(np.isfinite(a) & np.isfinite(b))
     if both.size < MIN_OVERLAP_S * fs:
         return None
