@@ -14,7 +14,8 @@ import numpy as np
 MUST = {"AFIB", "CLBBB", "CRBBB", "PVC", "AFLT", "WPW"}
 KINDS = [("std-clean", .20), ("std-scan", .20), ("6x2", .15), ("other-rhythm", .15), ("12x1", .12),
          ("colour", .10), ("bw", .08)]
-SETS = {"val": (0, 150, "v"), "test": (1, 200, "f")}
+SETS = {"val": (0, 150, "v"), "test": (1, 200, "f"), "val2": (2, 144, "w")}
+"""set name: (set number for the seeds, images, name prefix). ``val2`` = every val-split record ``val`` left out."""
 RHYTHMS = ["V1", "V5", "aVF", "III"]
 RHYTHM_P = [1 / 3, 1 / 3, 1 / 6, 1 / 6]
 COLOURS = {1: "brown", 2: "pink", 3: "blue", 4: "green"}
@@ -23,6 +24,11 @@ COLOURS = {1: "brown", 2: "pink", 3: "blue", 4: "green"}
 def choose_records(split: dict, name: str) -> list[int]:
     setno, n, _ = SETS[name]
     recs = {int(k): v for k, v in split["records"].items()}
+    if name == "val2":  # the rest of the val split, in a random order
+        used = set(choose_records(split, "val"))
+        pool = sorted(e for e, r in recs.items() if r["split"] == "val" and e not in used)
+        assert len(pool) == n, (len(pool), n)
+        return [int(x) for x in np.random.default_rng([0, setno]).permutation(np.array(pool))]
     kdp = set(split["kit_dev_patients"])
     pool = sorted(e for e, r in recs.items()
                   if r["split"] == name and not (name == "test" and r["patient_id"] in kdp))
@@ -96,12 +102,12 @@ def plan(split: dict, name: str) -> list[dict]:
         r = recs[str(eid)]
         out.append({"name": f"{prefix}{i:04d}", "number": i, "ecg_id": eid, "patient_id": r["patient_id"],
                     "scp_codes": r["scp_codes"], "filename_hr": r["filename_hr"],
-                    "seed": (1000 if name == "val" else 2000) + i, **variants(setno, i, kind)})
+                    "seed": {"val": 1000, "test": 2000, "val2": 3000}[name] + i, **variants(setno, i, kind)})
     return out
 
 
 if __name__ == "__main__":
     split = json.load(open(sys.argv[1]))
-    for name in ("val", "test"):
+    for name in SETS:
         p = plan(split, name)
         json.dump(p, open(f"{sys.argv[2]}/plan-{name}.json", "w"), indent=1)

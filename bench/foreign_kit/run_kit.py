@@ -170,7 +170,7 @@ def render(row: dict, db: pd.DataFrame, set_name: str, dest: Path) -> dict:
 
 def main() -> None:
     p = argparse.ArgumentParser()
-    p.add_argument("set", choices=["val", "test"])
+    p.add_argument("set", choices=["val", "test", "val2"])
     p.add_argument("--limit", type=int, default=0)
     p.add_argument("--only", default="")
     p.add_argument("--out", default="")

@@ -11,6 +11,7 @@ measurement, rules and features (a changed :mod:`analyze`) on the cached digitiz
 Sets::
 
     python -m classify.train.screening_cache --set foreign-val  --out out/screening   # /work/foreign/val
+    python -m classify.train.screening_cache --set foreign-val2 --out out/screening   # /work/foreign/val2
     python -m classify.train.screening_cache --set foreign-test --out out/screening   # /work/foreign/test
     python -m classify.train.screening_cache --set foreign-fit  --out out/screening   # /work/foreign/fit
     python -m classify.train.screening_cache --set kit-dev      --out out/screening   # ../shared/data/kit-dev
@@ -36,10 +37,13 @@ from classify.features import FEATURE_VERSION, record_features
 from classify.labels import fusion_label, load_diagnostic_classes, tiled_labels
 
 SHARED = ("AFIB", "AFLT", "PVC", "PAC", "CLBBB", "CRBBB", "WPW", "AT")
-SET_DIRS = {"foreign-val": Path("/work/foreign/val"), "foreign-test": Path("/work/foreign/test"),
+SET_DIRS = {"foreign-val": Path("/work/foreign/val"), "foreign-val2": Path("/work/foreign/val2"),
+            "foreign-test": Path("/work/foreign/test"),
             "foreign-fit": Path("/work/foreign/fit"), "kit-dev": Path("../shared/data/kit-dev")}
 """``foreign-fit``: ECG-Image-Kit renders of test-split patients that no source trained on, disjoint by patient
-from ``foreign-test`` (the screening combiner's fit set once the tiled network trained on the val patients)."""
+from ``foreign-test`` (the screening combiner's fit set once the tiled network trained on the val patients);
+``foreign-val2``: the val-split records ``foreign-val`` left out (``bench/foreign_kit/plan.py``), so that the
+combiner is fitted on every val-split patient."""
 
 
 def image_labels(scp_codes: str, classes: dict[str, str]) -> dict[str, int | None]:
@@ -95,7 +99,7 @@ def tiled_outputs(image: np.ndarray, classifier: Any, record: Any) -> dict[str, 
     return {"tiled": dict(tiled.probabilities), "tiled_validated": list(tiled.validated)}
 
 
-CACHED_SET_NAMES = {"foreign-val": "val", "foreign-test": "test", "kit-dev": "kitdev"}
+CACHED_SET_NAMES = {"foreign-val": "val", "foreign-val2": "val2", "foreign-test": "test", "kit-dev": "kitdev"}
 """Folder names of the integrator's digitized cache (``/work/cache/digitized/<name>/NAME.json`` + ``NAME.meta.json``
 with quality and lead confidences, ``NAME.error`` when digitization failed)."""
 
