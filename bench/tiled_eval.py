@@ -30,12 +30,13 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from bench.digitize_cache import cache_one, code_version, default_digitizer  # noqa: E402
 from classify.labels import TILED_CLASSES, tiled_labels, tiled_target  # noqa: E402
 from classify.manifest import json_safe  # noqa: E402
 from classify.runtime import Classifier  # noqa: E402
 from classify.train.metrics import multilabel_report  # noqa: E402
 from digitize.load import load_image  # noqa: E402
-from ecg.io import read_record, write_record  # noqa: E402
+from ecg.io import read_record  # noqa: E402
 
 PTBXL = (REPO / ".." / "shared" / "data" / "ptbxl").resolve()
 
@@ -57,24 +58,13 @@ def image_set(folder: Path) -> pd.DataFrame:
 
 
 def digitized(cache: Path, row, digitize_missing: bool):
-    """The cached digitized record of an image (digitized and cached now when asked), or ``None``."""
+    """The cached digitized record of an image (digitized and cached now by ``bench/digitize_cache.py``'s writer
+    when asked), or ``None``."""
     path = cache / f"{row.stem}.json"
-    if path.exists():
-        return read_record(path)
-    if not digitize_missing or (cache / f"{row.stem}.error").exists():
-        return None
-    from digitize.pipeline import digitize_image
-    from ecg.errors import EcgInputError
-
-    try:
-        record = digitize_image(row.image).record
-    except EcgInputError as exc:
+    if not path.exists() and digitize_missing and not (cache / f"{row.stem}.error").exists():
         cache.mkdir(parents=True, exist_ok=True)
-        (cache / f"{row.stem}.error").write_text(str(exc))
-        return None
-    cache.mkdir(parents=True, exist_ok=True)
-    write_record(record, path)
-    return record
+        cache_one(Path(row.image), cache, default_digitizer, code_version())
+    return read_record(path) if path.exists() else None
 
 
 def report(targets: np.ndarray, probs: np.ndarray, thresholds: dict, kinds: np.ndarray) -> dict:
