@@ -25,6 +25,11 @@ Mapping (our code ↔ PTB-XL)
 Usage::
 
     python bench/findings_ptbxl.py [--jobs 1] [--criteria calibrated|guideline] [--calibrate] [--misfires CODE]
+                                   [--ceiling CRITERION]
+
+``--ceiling pr_long_ms`` sweeps one criterion of :data:`SWEEPS` (× the confidence gate ``min_confidence``) on the
+held-out folds and prints the best F1 any value reaches there: an upper bound of what moving that threshold could
+give, never a choice (choosing on held-out data would make the held-out figure meaningless).
 """
 
 from __future__ import annotations
@@ -243,6 +248,8 @@ def main() -> None:
     parser.add_argument("--calibrate", action="store_true",
                         help="print the folds 1–8 data each calibrated threshold was chosen from")
     parser.add_argument("--misfires", metavar="CODE", help="list the false positives / negatives of one code")
+    parser.add_argument("--ceiling", metavar="CRITERION", choices=sorted(SWEEPS),
+                        help="best held-out F1 any value of CRITERION reaches (an upper bound, not a choice)")
     args = parser.parse_args()
     if not (PTBXL / "ptbxl_database.csv").is_file():
         sys.exit(f"PTB-XL not found at {PTBXL.resolve()}")
@@ -259,6 +266,8 @@ def main() -> None:
         calibrate(split(db, CALIBRATION_FOLDS), measured, criteria)
     if args.misfires:
         misfires(db, measured, criteria, args.misfires)
+    if args.ceiling:
+        ceiling(split(db, HELD_OUT_FOLDS), measured, criteria, args.ceiling)
     for name, folds in (("calibration (strat_fold 1–8)", CALIBRATION_FOLDS),
                         ("held-out (strat_fold 9–10)", HELD_OUT_FOLDS)):
         part = split(db, folds)
@@ -378,6 +387,28 @@ def calibrate(part: pd.DataFrame, measured: dict[int, Measurements | str], crite
         print(f"{name:<18} → {code:<6} (support {rows[0][3].support}): in use {getattr(criteria, name):g}; "
               f"best F1 {best_f1[1]:.2f} at {best_f1[0]:g}; best Youden {best_j[2]:.2f} at {best_j[0]:g}")
         print("    " + "  ".join(f"{v:g}:{f1:.2f}" for v, f1, _, _ in rows))
+
+
+def ceiling(part: pd.DataFrame, measured: dict[int, Measurements | str], criteria: C.Criteria, name: str) -> None:
+    """Held-out F1 of ``name``'s code over its sweep values × confidence gates 0–0.9: the most a threshold could give."""
+    code, values = SWEEPS[name]
+    y = [truth(lab, code) for lab in part["labels"]]
+    gates = (0.0, 0.3, 0.5, 0.7, 0.9)
+    print(f"\nceiling of {name} → {code} on held-out folds 9–10 (support {score(y, [False] * len(y)).support}; "
+          f"TP/FP/F1; an upper bound, not a choice)")
+    print(f"{'value':>7}  " + "  ".join(f"{'gate ' + format(g, 'g'):>14}" for g in gates))
+    best = (0.0, None, None)
+    for value in values:
+        cells = []
+        for gate in gates:
+            trial = replace(criteria, **{name: float(round(value, 3)), "min_confidence": gate})
+            s = score(y, [code in f for f in fired_codes(part, measured, trial)])
+            cells.append(f"{s.tp:>4}/{s.fp:<4} {np.nan_to_num(s.f1):.2f}")
+            if np.nan_to_num(s.f1) > best[0]:
+                best = (float(s.f1), value, gate)
+        print(f"{value:7g}  " + "  ".join(f"{c:>14}" for c in cells))
+    print(f"best held-out F1 {best[0]:.2f} at {name} {best[1]:g}, gate {best[2]:g} "
+          f"(in use: {getattr(criteria, name):g}, gate {criteria.min_confidence:g})")
 
 
 def _values(rows: pd.DataFrame, measured: dict[int, Measurements | str], key: str) -> np.ndarray:
