@@ -330,6 +330,14 @@ def _with_stroke_samples(
             if idx.size > 1:
                 apex[idx] = False
                 apex[idx[pick(y[idx])]] = True
+        points = [
+            (px, float(row))
+            for centre, row, total in runs
+            for px in _stroke_centres(centre, 0.5 * (total - stroke))
+            if a - 0.5 < px < b + 0.5
+        ]
+        if not points or _zigzag(points, x[inside], y[inside]):
+            continue
         keep &= ~(inside & ~apex)
         for k in np.flatnonzero(apex):
             i, level = int(column[k]), y[k]
@@ -337,14 +345,10 @@ def _with_stroke_samples(
             weight = near.sum(axis=0)
             if weight.sum() > 0:
                 x[k] = max(0, i - 2) + float(np.dot(np.arange(weight.size), weight)) / float(weight.sum())
-        for centre, row, total in runs:
-            spread = 0.5 * (total - stroke)
-            points = (centre - spread, centre + spread) if spread > STROKE_SPLIT_PX / 2 else (centre,)
-            for px in points:
-                if a - 0.5 < px < b + 0.5:
-                    new_x.append(px)
-                    new_y.append(float(row))
-                    new_c.append(int(min(max(round(px), a), b)))
+        for px, py in points:
+            new_x.append(px)
+            new_y.append(py)
+            new_c.append(int(min(max(round(px), a), b)))
     if not new_x:
         return x, y, column
     x = np.concatenate([x[keep], new_x])
@@ -354,6 +358,25 @@ def _with_stroke_samples(
     x, y, column = x[order], y[order], column[order]
     distinct = np.r_[True, np.diff(x) > 1e-3]
     return x[distinct], y[distinct], column[distinct]
+
+
+def _stroke_centres(centre: float, spread: float) -> tuple[float, ...]:
+    """One pen position, or two (``centre ± spread``) when the row's run holds a merged up- and downstroke."""
+    return (centre - spread, centre + spread) if spread > STROKE_SPLIT_PX / 2 else (centre,)
+
+
+ZIGZAG_RATIO = 3.0
+"""Row-wise stroke samples whose path is this many times longer in y than the column route's are not used."""
+
+
+def _zigzag(points: list[tuple[float, float]], route_x: np.ndarray, route_y: np.ndarray) -> bool:
+    """Whether the row-wise samples, in x order, go up and down more than the column route through the same columns
+    (a separator bar, a label or another row's stroke in the rows: their centres interleave)."""
+    ordered = np.asarray(sorted(points))
+    travel = float(np.abs(np.diff(ordered[:, 1])).sum())
+    route = float(np.abs(np.diff(route_y[np.argsort(route_x, kind="stable")])).sum()) if route_y.size > 1 else 0.0
+    span = float(np.ptp(ordered[:, 1]))
+    return travel > ZIGZAG_RATIO * max(route, 2.0 * span)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
