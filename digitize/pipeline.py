@@ -35,6 +35,7 @@ from digitize.physics import limb_check
 from digitize.preprocess import InkLayers, RectifyMethod, ink_layers, rectify
 from digitize.reconstruct import reconstruct
 from digitize.trace import (
+    ROW_STROKE_MIN_PX_PER_MM,
     RUN_LEVEL,
     RowTrace,
     line_width_px,
@@ -320,7 +321,11 @@ def extract_traces(
         prob = prob * trace_components(prob, path_prob)
     paths = viterbi_rows(prob, layout.baselines, layout.row_spacing_px, (x0, x1), blocked=blocked)
     width = line_width_px(prob, paths[0], x0)
-    return [refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px) for path in paths]
+    sharp = float(np.sqrt(calibration.px_per_mm_x * calibration.px_per_mm_y)) >= ROW_STROKE_MIN_PX_PER_MM
+    return [
+        refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px, row_strokes=sharp)
+        for path in paths
+    ]
 
 
 def trace_components(prob: np.ndarray, unet_prob: np.ndarray) -> np.ndarray:

@@ -218,14 +218,21 @@ def viterbi_rows(
 
 
 def refine_path(
-    prob: np.ndarray, path_y: np.ndarray, x_start: int, *, line_px: float, reach_px: float = 400.0
+    prob: np.ndarray,
+    path_y: np.ndarray,
+    x_start: int,
+    *,
+    line_px: float,
+    reach_px: float = 400.0,
+    row_strokes: bool = True,
 ) -> RowTrace:
     """Turn a pixel path into a sub-pixel trace: line centres on flat parts, stroke tips at peaks and troughs.
 
     The samples come from the ink run under the path in each column (its top and bottom edge), following the
     pen from column to column and out to the apex of a stroke that turns inside a column (see
     :func:`_column_samples`), so about 2.5 samples per column at 200 dpi and 25 mm/s. ``reach_px`` bounds
-    how far a stroke may extend beyond the path (about one row spacing).
+    how far a stroke may extend beyond the path (about one row spacing). ``row_strokes`` samples steep strokes
+    row-wise (:func:`_with_stroke_samples`); off for coarse, blurred pages (see :data:`ROW_STROKE_MIN_PX_PER_MM`).
     """
     n = path_y.size
     xs = np.arange(x_start, x_start + n)
@@ -250,14 +257,149 @@ def refine_path(
     below = np.minimum.accumulate(np.where(~window, rows, h)[::-1], axis=0)[::-1]
     top = np.where(on_ink, above[local, cols] + 1, local).astype(np.float64)
     bottom = np.where(on_ink, below[local, cols] - 1, local).astype(np.float64)
-    x_rel, y_rel, column = _column_samples(local.astype(np.float64), top, bottom, line_px)
+    x_rel, y_rel, column, steep = _column_samples(local.astype(np.float64), top, bottom, line_px)
+    if row_strokes and steep.any():
+        sub = prob[lo_y:hi_y, x_start : x_start + n]
+        x_rel, y_rel, column = _with_stroke_samples(sub, x_rel, y_rel, column, steep & on_ink, top, bottom, line_px)
     strength = prob[ys, xs]
     return RowTrace(x_rel + x_start, y_rel + lo_y, on_ink[column], strength[column])
 
 
+ROW_STROKE_MIN_PX_PER_MM = 5.8
+"""Scale (px/mm) from which steep strokes are sampled row-wise. Measured on kit-dev: its photos (4.6–5.8 px/mm,
+blurred, resampled) lose 0.75 dB with it, the 150–200 dpi prints (5.9–7.9 px/mm) gain 1–3.5 dB."""
+
+STROKE_SPLIT_PX = 1.0
+"""A row's ink run holding this much more ink (px) than one steep stroke holds two (a narrow wave's up- and
+downstroke merged near its apex)."""
+
+STROKE_MAX = 4.0
+"""A row's ink run wider than this many line widths is no steep stroke (a flat stretch): not used."""
+
+
+def _with_stroke_samples(
+    prob: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    column: np.ndarray,
+    steep: np.ndarray,
+    top: np.ndarray,
+    bottom: np.ndarray,
+    line_px: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The column samples with those inside steep strokes replaced by row-wise stroke centres.
+
+    In a column crossed by a steep stroke (a QRS up- or downstroke) the ink run says how high the pen went but not
+    where along x: one sample per crossing between columns puts a 100-px stroke on a 1-px grid, and an error of a
+    fraction of a pixel in x there is tens of pixels in y. Across each pixel *row* the stroke is a short
+    anti-aliased run whose darkness-weighted centre locates the pen to a fraction of a pixel (the up- and
+    downstroke of a narrow wave merge into one run near its apex: the run then holds two pens, each half a line
+    width in from its edges). The apex samples of the column step keep their height; their x becomes the centre
+    of the ink within a line width of the apex.
+    """
+    h, w = prob.shape
+    keep = np.ones(x.size, dtype=bool)
+    half = 0.5 * line_px
+    margin = max(1.0, line_px)
+    cols = np.flatnonzero(steep)
+    starts = cols[np.r_[True, np.diff(cols) > 1]]
+    ends = cols[np.r_[np.diff(cols) > 1, True]]
+    found: list[tuple[int, int, list[tuple[float, float, float]]]] = []
+    for a, b in zip(starts, ends):
+        c0, c1 = max(0, a - 2), min(w, b + 3)
+        runs: list[tuple[float, float, float]] = []  # (centre, row, ink across the row)
+        for row in range(int(top[a : b + 1].min()), int(bottom[a : b + 1].max()) + 1):
+            covered = [i for i in range(a, b + 1) if top[i] + margin <= row <= bottom[i] - margin]
+            if not covered:
+                continue
+            line = prob[row, c0:c1]
+            for s, e in _runs(line >= RUN_LEVEL):
+                if not any(s <= i - c0 <= e for i in covered):
+                    continue
+                lo, hi = max(0, s - 1), min(line.size, e + 2)
+                weight = line[lo:hi]
+                total = float(weight.sum())
+                if 0 < total <= STROKE_MAX * line_px:
+                    runs.append((c0 + lo + float(np.dot(np.arange(hi - lo), weight)) / total, row, total))
+        if runs:
+            found.append((a, b, runs))
+    if not found:
+        return x, y, column
+    # the ink of one steep stroke across a row (a merged up- and downstroke holds more)
+    stroke = float(np.median([r[2] for _, _, runs in found for r in runs]))
+    new_x: list[float] = []
+    new_y: list[float] = []
+    new_c: list[int] = []
+    for a, b, runs in found:
+        inside = (x > a - 0.5 + 1e-6) & (x < b + 0.5 - 1e-6)
+        near_end = (y < top[column] + line_px) | (y > bottom[column] - line_px)
+        apex = inside & (np.abs(x - np.round(x)) < 0.4) & near_end
+        up = apex & (y < top[column] + line_px)
+        # one apex per direction and stroke run: the most extreme
+        for mask, pick in ((up, np.argmin), (apex & ~up, np.argmax)):
+            idx = np.flatnonzero(mask)
+            if idx.size > 1:
+                apex[idx] = False
+                apex[idx[pick(y[idx])]] = True
+        points = [
+            (px, float(row))
+            for centre, row, total in runs
+            for px in _stroke_centres(centre, 0.5 * (total - stroke))
+            if a - 0.5 < px < b + 0.5
+        ]
+        if not points or _zigzag(points, x[inside], y[inside]):
+            continue
+        keep &= ~(inside & ~apex)
+        for k in np.flatnonzero(apex):
+            i, level = int(column[k]), y[k]
+            near = prob[max(0, int(level - half)) : int(level + half) + 1, max(0, i - 2) : min(w, i + 3)]
+            weight = near.sum(axis=0)
+            if weight.sum() > 0:
+                x[k] = max(0, i - 2) + float(np.dot(np.arange(weight.size), weight)) / float(weight.sum())
+        for px, py in points:
+            new_x.append(px)
+            new_y.append(py)
+            new_c.append(int(min(max(round(px), a), b)))
+    if not new_x:
+        return x, y, column
+    x = np.concatenate([x[keep], new_x])
+    y = np.concatenate([y[keep], new_y])
+    column = np.concatenate([column[keep], np.asarray(new_c, dtype=column.dtype)])
+    order = np.argsort(x, kind="stable")
+    x, y, column = x[order], y[order], column[order]
+    distinct = np.r_[True, np.diff(x) > 1e-3]
+    return x[distinct], y[distinct], column[distinct]
+
+
+def _stroke_centres(centre: float, spread: float) -> tuple[float, ...]:
+    """One pen position, or two (``centre ± spread``) when the row's run holds a merged up- and downstroke."""
+    return (centre - spread, centre + spread) if spread > STROKE_SPLIT_PX / 2 else (centre,)
+
+
+ZIGZAG_RATIO = 3.0
+"""Row-wise stroke samples whose path is this many times longer in y than the column route's are not used."""
+
+
+def _zigzag(points: list[tuple[float, float]], route_x: np.ndarray, route_y: np.ndarray) -> bool:
+    """Whether the row-wise samples, in x order, go up and down more than the column route through the same columns
+    (a separator bar, a label or another row's stroke in the rows: their centres interleave)."""
+    ordered = np.asarray(sorted(points))
+    travel = float(np.abs(np.diff(ordered[:, 1])).sum())
+    route = float(np.abs(np.diff(route_y[np.argsort(route_x, kind="stable")])).sum()) if route_y.size > 1 else 0.0
+    span = float(np.ptp(ordered[:, 1]))
+    return travel > ZIGZAG_RATIO * max(route, 2.0 * span)
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """``[(start, end)]`` (inclusive) of the True runs of a 1-D boolean array."""
+    padded = np.r_[False, mask, False].astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return [(int(s), int(e) - 1) for s, e in zip(edges[::2], edges[1::2])]
+
+
 def _column_samples(
     path: np.ndarray, top: np.ndarray, bottom: np.ndarray, line_px: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Samples along the pen's route from the ink run ``[top, bottom]`` under the path in every column.
 
     A stroke is drawn with a pen ``line_px`` wide, so the signal inside column ``i`` spans ``[top + w/2,
@@ -279,6 +421,8 @@ def _column_samples(
         Sample heights (px, image y).
     column : ndarray of int
         Column each sample belongs to (for per-column attributes).
+    steep : ndarray of bool
+        Columns crossed by a steep stroke of this trace (tall and not another row's crossing).
     """
     n = path.size
     half = 0.5 * line_px
@@ -286,6 +430,7 @@ def _column_samples(
     hi = np.minimum(top + half, centre)  # smallest y the pen reached in the column
     lo = np.maximum(bottom - half, centre)
     tall = (bottom - top) > 2.0 * line_px + 1.0
+    steep = tall.copy()
     margin = 2.0 * max(line_px, 1.5)
     flat_cols = np.flatnonzero(~tall)
     if flat_cols.size and tall.any():
@@ -301,6 +446,7 @@ def _column_samples(
             if all(inside):
                 level = c_left + (c_right - c_left) * (i - left) / (right - left)
                 hi[i] = lo[i] = level
+                steep[i] = False
     # Crossing heights between neighbouring columns: middle of the overlap (or of the gap) of their spans.
     crossing = 0.5 * (np.maximum(hi[:-1], hi[1:]) + np.minimum(lo[:-1], lo[1:]))
     entry = np.concatenate([[centre[0]], crossing])
@@ -342,7 +488,7 @@ def _column_samples(
     cols.append(index[:-1])
     x = np.concatenate(xs)
     order = np.argsort(x, kind="stable")
-    return x[order], np.concatenate(ys)[order], np.concatenate(cols)[order]
+    return x[order], np.concatenate(ys)[order], np.concatenate(cols)[order], steep
 
 
 def line_width_px(prob: np.ndarray, path_y: np.ndarray, x_start: int) -> float:

@@ -103,3 +103,25 @@ def test_narrow_qrs_keeps_its_apexes(thickness):
     assert np.all(np.diff(trace.x) > 0)
     flat = (trace.x < 190) | (trace.x > 212)
     assert np.max(np.abs(trace.y[flat] - 200)) <= 1.0
+
+
+def test_steep_spike_is_placed_to_a_fraction_of_a_pixel():
+    """A 1.4-px-wide R spike 150 px tall drawn anti-aliased at a sub-pixel apex x: the traced y at the apex and on
+    its x is found to a quarter pixel (a column-step trace puts it on a column centre)."""
+    width, height, scale = 200, 300, 16
+    xs = np.linspace(0, width, width * 50)
+    apex_x = 100.3
+    ys = np.interp(xs, [0, apex_x - 0.8, apex_x, apex_x + 0.6, width], [220, 220, 70, 220, 220])
+    big = np.zeros((height * scale, width * scale), np.uint8)
+    pts = np.column_stack([xs * scale, ys * scale]).round().astype(np.int32)
+    cv2.polylines(big, [pts], False, 255, 2 * scale, cv2.LINE_8)
+    prob = cv2.resize(big, (width, height), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+    path = viterbi_rows(prob, [220], 150.0, (0, width))[0]
+    line = line_width_px(prob, path, 0)
+    trace = refine_path(prob, path, 0, line_px=line, reach_px=150)
+    assert np.all(np.diff(trace.x) > 0)
+    assert abs(trace.y.min() - 70) <= 3.0
+    # the apex in pixel-centre coordinates is at apex_x - 0.5; a column-step trace puts it on a column centre
+    assert abs(trace.x[np.argmin(trace.y)] - (apex_x - 0.5)) <= 0.25
+    old = refine_path(prob, path, 0, line_px=line, reach_px=150, row_strokes=False)
+    assert abs(old.x[np.argmin(old.y)] - (apex_x - 0.5)) > 0.25
