@@ -3,6 +3,7 @@
 Usage::
 
     python bench/digitize_eval.py IMAGES REFS [--method classical,unet] [--kinds kit-dev|synth] [--overlays DIR]
+    python bench/digitize_eval.py IMAGES REFS --cached DIR      # score what bench/digitize_cache.py wrote
 
 ``IMAGES`` is a folder of images ``NAME.png/.jpg/...``; ``REFS`` a folder of reference records ``NAME.hea`` (or
 any format ``ecg.io.read_record`` reads) with NaN outside each lead's plotted window. Kinds: ``--kinds kit-dev``
@@ -156,6 +157,37 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
     return outcomes
 
 
+def cached_outcomes(pairs, cache: Path) -> dict[str, Outcome]:
+    """Outcomes of the digitizations ``bench/digitize_cache.py`` stored in ``cache`` (``NAME.json`` +
+    ``NAME.meta.json``, or ``NAME.error``), scored like :func:`run_method`; images not in the cache are left out."""
+    import json
+
+    outcomes: dict[str, Outcome] = {}
+    for name, _, ref_path in pairs:
+        if (cache / f"{name}.error").exists():
+            outcomes[name] = Outcome(0.0, error=(cache / f"{name}.error").read_text().strip())
+            continue
+        if not ((cache / f"{name}.json").exists() and (cache / f"{name}.meta.json").exists()):
+            continue
+        meta = json.loads((cache / f"{name}.meta.json").read_text())
+        reference = read_record(ref_path, fs=500.0)
+        record = read_record(cache / f"{name}.json", fs=500.0)
+        scores = record_scores(reference.signals, record.signals, 500.0, LEADS)
+        outcomes[name] = Outcome(
+            record_snr(scores),
+            [s.pearson_r for s in scores.values() if np.isfinite(s.pearson_r)],
+            float(meta.get("seconds", float("nan"))),
+            [1000.0 * s.shift_s for s in scores.values() if s.coverage > 0],
+            str(meta.get("layout", "")),
+            quality=float(meta.get("quality", 0.0)),
+            lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
+            lead_confidence={k: float(v) for k, v in (meta.get("lead_confidence") or {}).items()},
+            lead_reasons={k: "; ".join(v) if isinstance(v, list) else str(v)
+                          for k, v in (meta.get("lead_reasons") or {}).items()},
+        )
+    return outcomes
+
+
 def print_table(method: str, outcomes: dict[str, Outcome], groups: dict[str, list[str]], index) -> None:
     by_group: dict[str, list[str]] = defaultdict(list)
     for name, names_groups in groups.items():
@@ -226,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0, help="only the first N images")
     parser.add_argument("--save", type=Path, default=None, help="write every outcome (JSON) here")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every record")
+    parser.add_argument("--cached", type=Path, default=None,
+                        help="score the digitizations bench/digitize_cache.py stored in this folder (no digitizing)")
     args = parser.parse_args(argv)
 
     pairs = find_pairs(args.images, args.refs)
@@ -237,7 +271,14 @@ def main(argv: list[str] | None = None) -> int:
     index = {} if args.kinds == "kit-dev" else read_index(args.images)
     groups = {name: groups_for(name, args.kinds, index) for name, _, _ in pairs}
     methods = [m.strip() for m in args.method.split(",") if m.strip()]
-    results = {method: run_method(method, pairs, args) for method in methods}
+    if args.cached is not None:
+        methods = [f"cached:{args.cached.name}"]
+        results = {methods[0]: cached_outcomes(pairs, args.cached)}
+        if not results[methods[0]]:
+            print(f"nothing cached for these images in {args.cached}", file=sys.stderr)
+            return 2
+    else:
+        results = {method: run_method(method, pairs, args) for method in methods}
     print(f"digitize_eval: images={len(pairs)} highpass={args.highpass or 'none'} smooth={not args.no_smooth}")
     for method in methods:
         print_table(method, results[method], groups, index if args.kinds == "synth" else {})

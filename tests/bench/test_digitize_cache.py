@@ -132,3 +132,33 @@ def test_real_digitizer_on_the_bundled_photo(tool, tmp_path: Path) -> None:
     assert 0.0 <= meta["quality"] <= 1.0 and meta["layout"] and set(meta["lead_confidence"]) <= set(LEADS)
     record = read_record(cache / f"{stem}.json", fs=500.0)
     assert np.isfinite(record.signals).sum() > 12 * 500  # at least a second per lead on average
+
+
+def test_digitize_eval_scores_the_cache(tool, images: Path, tmp_path: Path, capsys) -> None:
+    """bench/digitize_eval.py --cached scores stored digitizations: a reference equal to the record is perfect, one
+    of unrelated noise is confidently wrong (quality 0.75), a refusal counts as refused."""
+    spec = importlib.util.spec_from_file_location("digitize_eval", REPO / "bench" / "digitize_eval.py")
+    evaluator = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = evaluator
+    spec.loader.exec_module(evaluator)
+    from ecg.io import write_record
+
+    cache = tmp_path / "cache"
+    tool.cache_folder(images, cache, digitize=FakeDigitizer(), log=lambda _: None)
+    refs = tmp_path / "refs"
+    refs.mkdir()
+    good = read_record(cache / "a001.json", fs=500.0)
+    write_record(good, refs / "a001.json")
+    wrong = read_record(cache / "a002.json", fs=500.0).signals.copy()
+    finite = np.isfinite(wrong)
+    wrong[finite] = np.random.default_rng(0).normal(0.0, 1.0, finite.sum())  # unrelated to what was traced
+    write_record(EcgRecord(wrong, fs=500.0), refs / "a002.json")
+    write_record(good, refs / "bad003.json")
+    outcomes = evaluator.cached_outcomes(evaluator.find_pairs(images, refs), cache)
+    assert set(outcomes) == {"a001", "a002", "bad003"}
+    assert outcomes["a001"].snr > 40 and outcomes["a001"].quality == 0.75
+    assert outcomes["a002"].snr < 3 and "no ECG grid found" in outcomes["bad003"].error
+    assert outcomes["a001"].lead_reasons["aVR"] == "label not read"
+    assert evaluator.main([str(images), str(refs), "--cached", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert "confidently wrong: images 1 of 2" in out and "refused 1" in out
