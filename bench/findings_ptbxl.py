@@ -390,7 +390,7 @@ def calibrate(part: pd.DataFrame, measured: dict[int, Measurements | str], crite
 
 
 def ceiling(part: pd.DataFrame, measured: dict[int, Measurements | str], criteria: C.Criteria, name: str) -> None:
-    """Held-out F1 of ``name``'s code over its sweep values × confidence gates 0–0.9: the most a threshold could give."""
+    """Held-out F1 of the code of ``name`` over its sweep values × confidence gates 0–0.9 (an upper bound)."""
     code, values = SWEEPS[name]
     y = [truth(lab, code) for lab in part["labels"]]
     gates = (0.0, 0.3, 0.5, 0.7, 0.9)
