@@ -305,7 +305,7 @@ def _with_stroke_samples(
     starts = cols[np.r_[True, np.diff(cols) > 1]]
     ends = cols[np.r_[np.diff(cols) > 1, True]]
     found: list[tuple[int, int, list[tuple[float, float, float]]]] = []
-    for a, b in zip(starts, ends):
+    for a, b in zip(starts, ends, strict=True):
         c0, c1 = max(0, a - 2), min(w, b + 3)
         runs: list[tuple[float, float, float]] = []  # (centre, row, ink across the row)
         for row in range(int(top[a : b + 1].min()), int(bottom[a : b + 1].max()) + 1):
@@ -394,7 +394,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """``[(start, end)]`` (inclusive) of the True runs of a 1-D boolean array."""
     padded = np.r_[False, mask, False].astype(np.int8)
     edges = np.flatnonzero(np.diff(padded))
-    return [(int(s), int(e) - 1) for s, e in zip(edges[::2], edges[1::2])]
+    return [(int(s), int(e) - 1) for s, e in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _column_samples(
