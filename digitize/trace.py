@@ -359,17 +359,18 @@ def _column_samples(
             xs[k], ys[k], cols[k] = xs[k][sel], ys[k][sel], c[sel]
         into = entry[a]
         out_of = exit_[b]
-        top, bottom = float(hi[group].min()), float(lo[group].max())
+        tip_up, tip_down = float(hi[group].min()), float(lo[group].max())
         flat_tol = max(1.0, 0.5 * line_px)
         apexes = []
-        if min(into, out_of) - top > flat_tol:
-            apexes.append((float(np.mean(np.flatnonzero(hi[group] <= top + 0.5))) + a, top))
-        if bottom - max(into, out_of) > flat_tol:
-            apexes.append((float(np.mean(np.flatnonzero(lo[group] >= bottom - 0.5))) + a, bottom))
+        if min(into, out_of) - tip_up > flat_tol:
+            apexes.append((float(np.mean(np.flatnonzero(hi[group] <= tip_up + 0.5))) + a, tip_up))
+        if tip_down - max(into, out_of) > flat_tol:
+            apexes.append((float(np.mean(np.flatnonzero(lo[group] >= tip_down - 0.5))) + a, tip_down))
         if len(apexes) == 2 and abs(apexes[0][0] - apexes[1][0]) < 1.0 / 3.0:
+            # both tips at the same column: the nearer one to where the pen came in first
             centre_x = 0.5 * (apexes[0][0] + apexes[1][0])
-            up_first = abs(into - top) <= abs(into - bottom)
-            apexes = [(centre_x - 1.0 / 6.0, top if up_first else bottom), (centre_x + 1.0 / 6.0, bottom if up_first else top)]
+            first, second = (tip_up, tip_down) if abs(into - tip_up) <= abs(into - tip_down) else (tip_down, tip_up)
+            apexes = [(centre_x - 1.0 / 6.0, first), (centre_x + 1.0 / 6.0, second)]
         for ax, ay in apexes:
             xs.append(np.array([ax]))
             ys.append(np.array([ay]))
