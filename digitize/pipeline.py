@@ -26,6 +26,7 @@ from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflection
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints
 from digitize.identity import assign_leads
+from digitize.keystone import straighten_keystone
 from digitize.labels import LabelRead, read_labels
 from digitize.layout import Layout, detect_layout, find_rows
 from digitize.load import ImageSource, NoEcgFoundError, load_image
@@ -165,6 +166,9 @@ def digitize_image(
     image = upright(image, orientation)
     lap("orient")
     rectified = rectify(image, method=rectify_method)
+    keystone_note = None
+    if rectified.perspective >= PHOTO_PERSPECTIVE:  # photographed at an angle: a residual convergence is common
+        rectified, keystone_note = straighten_keystone(image, rectified)
     lap("rectify")
     layers = ink_layers(rectified.image, paper_mask=rectified.paper_mask)
     calibration = calibrate(layers.lines, paper_mask=rectified.paper_mask)
@@ -209,7 +213,8 @@ def digitize_image(
             limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
             order_notes = [*order_notes, "leads renamed by the user"]
             label_factors = {}
-    layout = replace(layout, notes=layout.notes + tuple(column_notes) + tuple(order_notes))
+    geometry_notes = (keystone_note,) if keystone_note else ()
+    layout = replace(layout, notes=layout.notes + tuple(column_notes) + tuple(order_notes) + geometry_notes)
     lap("labels")
     record = reconstruct(
         traces,
