@@ -207,7 +207,9 @@ def digitize_image(
         order_notes = ["lead names from the user's hints"]
     else:
         labels = read_labels(layers.ink, traces, layout, calibration)
-        layout, limbs, order_notes, label_factors = assign_leads(traces, layout, calibration, fs, labels)
+        layout, limbs, order_notes, label_factors = assign_leads(
+            traces, layout, calibration, fs, labels, override=not merge
+        )
         if hints.rename:  # a reader's rename applies to the names the automatic path gave (what the reader saw)
             layout = apply_hinted_leads(layout, hints)
             limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
