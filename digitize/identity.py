@@ -90,7 +90,9 @@ def assign_leads(
         n_grid = grid_rows(prior.template)
         renaming = {i: read for i, read in confident.items() if prior.panels[i].row >= n_grid}
         notes.append("labels do not rename grid panels (blurred photograph)")
-    final = _override(prior, renaming, notes, traces, SAME_INK_MM * calibration.px_per_mm_y)
+    final = _override(
+        prior, renaming, notes, traces, SAME_INK_MM * calibration.px_per_mm_y, strip_needs_repeat=not override
+    )
     final = _avr_polarity(traces, final, calibration, fs, notes)
     limbs = limb_check(layout_signals(traces, final, calibration, fs), fs)
     return final, limbs, notes, _factors(final, confident, template_leads)
@@ -102,7 +104,10 @@ def _override(
     notes: list[str],
     traces: Sequence[RowTrace] = (),
     same_ink_px: float = 0.0,
+    strip_needs_repeat: bool = False,
 ) -> Layout:
+    """Panels renamed from their labels (step 2 of the module docstring). ``strip_needs_repeat``: a rhythm strip
+    takes its label's lead only when it repeats that lead's grid panel (blurred photographs)."""
     panels = list(layout.panels)
     n_grid = grid_rows(layout.template)
     for index, (lead, p) in sorted(reads.items(), key=lambda item: -item[1][1]):
@@ -114,6 +119,10 @@ def _override(
             r = _strip_repeats(current, traces, panel, lead, n_grid, same_ink_px)
             best = _strip_repeats(current, traces, panel, None, n_grid, same_ink_px)
             repeats_some = best is not None and best >= RHYTHM_MATCH_R
+            if strip_needs_repeat and (r is None or r < RHYTHM_MATCH_R):
+                notes.append(f"rhythm strip {panel.row + 1}: label reads {lead}, not confirmed by the grid's "
+                             f"{lead} panel; kept {panel.lead}")
+                continue
             if repeats_some and r is not None and r < RHYTHM_MATCH_R:
                 notes.append(f"rhythm strip {panel.row + 1}: label reads {lead}, but the strip does not repeat "
                              f"{lead}'s panel (r {r:.2f}); kept {panel.lead}")

@@ -88,8 +88,8 @@ def test_low_probability_labels_do_not_override_but_lower_confidence() -> None:
 
 
 def test_blurred_photo_labels_do_not_rename_grid_panels() -> None:
-    """photo15: with ``override=False`` a grid panel keeps its template lead (the label only lowers confidence);
-    a rhythm strip's label still names it."""
+    """photo15: with ``override=False`` a grid panel keeps its template lead (the label only lowers confidence),
+    and a rhythm strip takes its label only when it repeats that lead's panel (here it repeats nothing)."""
     from digitize.calibrate import Calibration
     from digitize.identity import assign_leads
     from digitize.labels import LabelRead
@@ -109,5 +109,7 @@ def test_blurred_photo_labels_do_not_rename_grid_panels() -> None:
     kept, _, notes, factors = assign_leads(traces, layout, calibration, 500.0, reads, override=False)
     assert renamed.panels[0].lead == "V1"  # the default trusts a sure label
     assert kept.panels[0].lead == "I" and factors["I"][0] < 1.0 and "V1" in factors["I"][1]
-    assert kept.panels[12].lead == "V5"  # the strip's label still counts
+    assert renamed.panels[12].lead == "V5"  # by default a strip repeating nothing takes its label
+    assert kept.panels[12].lead == "II"  # on a blurred photo it needs the grid's V5 panel to agree
     assert any("do not rename grid panels" in n for n in notes)
+    assert any("not confirmed" in n for n in notes)
