@@ -59,9 +59,16 @@ def assign_leads(
     calibration: Calibration,
     fs: float,
     reads: Sequence[LabelRead],
+    *,
+    override: bool = True,
 ) -> tuple[Layout, LimbCheck, list[str], dict[str, tuple[float, str]]]:
     """Final lead names (and aVR polarity) of ``layout``'s panels, the physics check, notes, and per lead a
-    confidence factor with its reason (only leads whose label evidence weakens them)."""
+    confidence factor with its reason (only leads whose label evidence weakens them).
+
+    ``override=False`` keeps the grid panels' labels to choosing the template order (step 1) and to lowering the
+    confidence of leads they disagree with: none renames its panel (blurred photographs, where I / II / III and
+    I / V1 are misread: kit-dev d029, d030); rhythm strips are renamed as in step 2.
+    """
     confident = {r.panel: (r.lead, r.probability) for r in reads if r.lead is not None and r.panel < len(layout.panels)}
     if len(confident) < MIN_READS:
         chosen, limbs, notes = choose_order(traces, layout, calibration, fs)
@@ -78,7 +85,14 @@ def assign_leads(
         name, prior = tied[0]
     notes.append(f"labels agree best with the {name}")
     template_leads = tuple(p.lead for p in prior.panels)
-    final = _override(prior, confident, notes, traces, SAME_INK_MM * calibration.px_per_mm_y)
+    renaming = confident
+    if not override:  # only rhythm strips (whose label is checked against the grid's traces) may be renamed
+        n_grid = grid_rows(prior.template)
+        renaming = {i: read for i, read in confident.items() if prior.panels[i].row >= n_grid}
+        notes.append("labels do not rename grid panels (blurred photograph)")
+    final = _override(
+        prior, renaming, notes, traces, SAME_INK_MM * calibration.px_per_mm_y, strip_needs_repeat=not override
+    )
     final = _avr_polarity(traces, final, calibration, fs, notes)
     limbs = limb_check(layout_signals(traces, final, calibration, fs), fs)
     return final, limbs, notes, _factors(final, confident, template_leads)
@@ -90,7 +104,10 @@ def _override(
     notes: list[str],
     traces: Sequence[RowTrace] = (),
     same_ink_px: float = 0.0,
+    strip_needs_repeat: bool = False,
 ) -> Layout:
+    """Panels renamed from their labels (step 2 of the module docstring). ``strip_needs_repeat``: a rhythm strip
+    takes its label's lead only when it repeats that lead's grid panel (blurred photographs)."""
     panels = list(layout.panels)
     n_grid = grid_rows(layout.template)
     for index, (lead, p) in sorted(reads.items(), key=lambda item: -item[1][1]):
@@ -102,6 +119,10 @@ def _override(
             r = _strip_repeats(current, traces, panel, lead, n_grid, same_ink_px)
             best = _strip_repeats(current, traces, panel, None, n_grid, same_ink_px)
             repeats_some = best is not None and best >= RHYTHM_MATCH_R
+            if strip_needs_repeat and (r is None or r < RHYTHM_MATCH_R):
+                notes.append(f"rhythm strip {panel.row + 1}: label reads {lead}, not confirmed by the grid's "
+                             f"{lead} panel; kept {panel.lead}")
+                continue
             if repeats_some and r is not None and r < RHYTHM_MATCH_R:
                 notes.append(f"rhythm strip {panel.row + 1}: label reads {lead}, but the strip does not repeat "
                              f"{lead}'s panel (r {r:.2f}); kept {panel.lead}")

@@ -26,6 +26,7 @@ from digitize.evidence import MIN_BEATS_IN_ROW, EcgEvidence, qrs_like_deflection
 from digitize.hinted import apply_hinted_leads, apply_hinted_scale, digitization_meta
 from digitize.hints import DigitizeHints
 from digitize.identity import assign_leads
+from digitize.keystone import straighten_keystone
 from digitize.labels import LabelRead, read_labels
 from digitize.layout import Layout, detect_layout, find_rows
 from digitize.load import ImageSource, NoEcgFoundError, load_image
@@ -166,6 +167,9 @@ def digitize_image(
     image = upright(image, orientation)
     lap("orient")
     rectified = rectify(image, method=rectify_method)
+    keystone_note = None
+    if rectified.perspective >= PHOTO_PERSPECTIVE:  # photographed at an angle: a residual convergence is common
+        rectified, keystone_note = straighten_keystone(image, rectified)
     lap("rectify")
     layers = ink_layers(rectified.image, paper_mask=rectified.paper_mask)
     calibration = calibrate(layers.lines, paper_mask=rectified.paper_mask)
@@ -181,11 +185,12 @@ def digitize_image(
         # the scale or the speed changed: find the panels again with it
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
-    traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
+    merge = photographed_spikes(rectified.perspective, calibration)
+    traces = extract_traces(prob, layout, calibration, path_prob=path_prob, merge_spikes=merge)
     phantoms = _evidence.phantom_rows(prob, traces, calibration, layout.baselines) if template is None else []
     if phantoms:
         layout = _without_rows(prob, layout, calibration, phantoms)
-        traces = extract_traces(prob, layout, calibration, path_prob=path_prob)
+        traces = extract_traces(prob, layout, calibration, path_prob=path_prob, merge_spikes=merge)
     if calibration.source == "assumed" and max(qrs_like_deflections(t, calibration) for t in traces) < MIN_BEATS_IN_ROW:
         raise NoEcgFoundError(
             "no ECG found: no grid, no calibration pulse and no heartbeat-like deflections in the lines traced"
@@ -203,13 +208,16 @@ def digitize_image(
         order_notes = ["lead names from the user's hints"]
     else:
         labels = read_labels(layers.ink, traces, layout, calibration)
-        layout, limbs, order_notes, label_factors = assign_leads(traces, layout, calibration, fs, labels)
+        layout, limbs, order_notes, label_factors = assign_leads(
+            traces, layout, calibration, fs, labels, override=not merge
+        )
         if hints.rename:  # a reader's rename applies to the names the automatic path gave (what the reader saw)
             layout = apply_hinted_leads(layout, hints)
             limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
             order_notes = [*order_notes, "leads renamed by the user"]
             label_factors = {}
-    layout = replace(layout, notes=layout.notes + tuple(column_notes) + tuple(order_notes))
+    geometry_notes = (keystone_note,) if keystone_note else ()
+    layout = replace(layout, notes=layout.notes + tuple(column_notes) + tuple(order_notes) + geometry_notes)
     lap("labels")
     record = reconstruct(
         traces,
@@ -261,6 +269,26 @@ def _without_rows(
     return replace(redone, notes=redone.notes + tuple(notes))
 
 
+PHOTO_PERSPECTIVE = 0.03
+"""Perspective (:attr:`digitize.preprocess.Rectified.perspective`) from which the page was photographed at an angle."""
+
+MERGE_MAX_PX_PER_MM = 6.5
+"""Scale (px/mm) below which a narrow QRS (30–40 ms, under 1 mm at 25 mm/s) spans only a few pixel columns."""
+
+
+def photographed_spikes(perspective: float, calibration: Calibration) -> bool:
+    """Whether to read narrow QRS blobs as one spike (:func:`digitize.trace.refine_path` ``merge_spikes``).
+
+    A photograph taken at an angle (perspective ≥ :data:`PHOTO_PERSPECTIVE`) at a low resolution (< :data:`
+    MERGE_MAX_PX_PER_MM` px/mm) blurs an R wave's up- and down-strokes into one blob 3–5 columns wide whose columns
+    all span the spike; the per-column crossings then sit mid-spike and the apex is lost (kit-dev photos: R waves
+    read at half height). Flat scans and renders keep the per-column reading (on sharp 150 dpi renders the merged
+    reading lost 1–3 dB).
+    """
+    scale = float(np.sqrt(calibration.px_per_mm_x * calibration.px_per_mm_y))
+    return bool(np.isfinite(perspective) and perspective >= PHOTO_PERSPECTIVE and scale < MERGE_MAX_PX_PER_MM)
+
+
 WEAK_ROW_COVERAGE = 0.6
 """Median row coverage (:func:`digitize.layout.find_rows`) below which the trace map is retried without grid lines."""
 
@@ -298,13 +326,18 @@ def _unet_probability(image: np.ndarray, calibration: Calibration, paper_mask: n
 
 
 def extract_traces(
-    prob: np.ndarray, layout: Layout, calibration: Calibration, *, path_prob: np.ndarray | None = None
+    prob: np.ndarray,
+    layout: Layout,
+    calibration: Calibration,
+    *,
+    path_prob: np.ndarray | None = None,
+    merge_spikes: bool = False,
 ) -> list[RowTrace]:
     """One sub-pixel trace per layout row over the record's time span (calibration pulses masked out).
 
     ``prob`` is the sharp ink map the path runs on and the strokes are measured on. ``path_prob`` (the U-Net's
     map), when given, removes the ink blobs the network does not call trace (grid, text, noise; see
-    :func:`trace_components`).
+    :func:`trace_components`). ``merge_spikes``: see :func:`photographed_spikes`.
     """
     margin = int(0.05 * calibration.px_per_s)
     x0 = max(0, int(np.floor(layout.x_origin)) - margin)
@@ -323,7 +356,8 @@ def extract_traces(
     width = line_width_px(prob, paths[0], x0)
     sharp = float(np.sqrt(calibration.px_per_mm_x * calibration.px_per_mm_y)) >= ROW_STROKE_MIN_PX_PER_MM
     return [
-        refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px, row_strokes=sharp)
+        refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px, row_strokes=sharp,
+                    merge_spikes=merge_spikes)
         for path in paths
     ]
 

@@ -73,6 +73,12 @@ def rectify(image: np.ndarray, *, method: RectifyMethod = "grid-lines") -> Recti
     homography, how = _grid_homography(image, paper)
     if homography is None:
         return Rectified(image, np.eye(3), paper, 0.0, 0.0, "none")
+    return warp_page(image, homography, paper, how)
+
+
+def warp_page(image: np.ndarray, homography: np.ndarray, paper: np.ndarray, how: str) -> Rectified:
+    """Warp ``image`` by ``homography`` (input → rectified pixels), cropped to the paper (``paper``: input mask)."""
+    height, width = image.shape[:2]
     homography, size = _fit_output(homography, paper, width, height)
     warped = cv2.warpPerspective(image, homography, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     warped_mask = cv2.warpPerspective(paper.astype(np.uint8), homography, size, flags=cv2.INTER_NEAREST) > 0

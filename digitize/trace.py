@@ -225,6 +225,7 @@ def refine_path(
     line_px: float,
     reach_px: float = 400.0,
     row_strokes: bool = True,
+    merge_spikes: bool = False,
 ) -> RowTrace:
     """Turn a pixel path into a sub-pixel trace: line centres on flat parts, stroke tips at peaks and troughs.
 
@@ -233,6 +234,9 @@ def refine_path(
     :func:`_column_samples`), so about 2.5 samples per column at 200 dpi and 25 mm/s. ``reach_px`` bounds
     how far a stroke may extend beyond the path (about one row spacing). ``row_strokes`` samples steep strokes
     row-wise (:func:`_with_stroke_samples`); off for coarse, blurred pages (see :data:`ROW_STROKE_MIN_PX_PER_MM`).
+    ``merge_spikes`` reads a narrow QRS blurred into one blob as entry → apex(es) → exit (:func:`_merged_spikes`;
+    for blurred, low-resolution photographs only: on sharp prints the per-column crossings are right and this loses
+    detail); where it is on, the row-wise stroke samples are not used.
     """
     n = path_y.size
     xs = np.arange(x_start, x_start + n)
@@ -257,8 +261,10 @@ def refine_path(
     below = np.minimum.accumulate(np.where(~window, rows, h)[::-1], axis=0)[::-1]
     top = np.where(on_ink, above[local, cols] + 1, local).astype(np.float64)
     bottom = np.where(on_ink, below[local, cols] - 1, local).astype(np.float64)
-    x_rel, y_rel, column, steep = _column_samples(local.astype(np.float64), top, bottom, line_px)
-    if row_strokes and steep.any():
+    x_rel, y_rel, column, steep = _column_samples(
+        local.astype(np.float64), top, bottom, line_px, merge_spikes=merge_spikes
+    )
+    if row_strokes and not merge_spikes and steep.any():
         sub = prob[lo_y:hi_y, x_start : x_start + n]
         x_rel, y_rel, column = _with_stroke_samples(sub, x_rel, y_rel, column, steep & on_ink, top, bottom, line_px)
     strength = prob[ys, xs]
@@ -398,7 +404,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _column_samples(
-    path: np.ndarray, top: np.ndarray, bottom: np.ndarray, line_px: float
+    path: np.ndarray, top: np.ndarray, bottom: np.ndarray, line_px: float, *, merge_spikes: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Samples along the pen's route from the ink run ``[top, bottom]`` under the path in every column.
 
@@ -483,12 +489,69 @@ def _column_samples(
         xs += [index[both] - 1.0 / 6.0, index[both] + 1.0 / 6.0]
         ys += [first[both], second[both]]
         cols += [index[both], index[both]]
-    xs.append(index[:-1] + 0.5)
-    ys.append(crossing)
-    cols.append(index[:-1])
+    keep_crossing = np.ones(n - 1, dtype=bool)
+    for a, b in _merged_spikes(hi, lo, tall, line_px) if merge_spikes else []:
+        # A narrow spike blurred into one blob: its columns' spans all cover it, so their crossings sit mid-blob
+        # and the slant tolerance hides the apex. The pen went entry → apex(es) → exit across the blob instead.
+        group = slice(a, b + 1)
+        keep_crossing[a : b] = False
+        drop = (index >= a) & (index <= b)
+        for k, c in enumerate(cols):
+            sel = ~drop[c]
+            xs[k], ys[k], cols[k] = xs[k][sel], ys[k][sel], c[sel]
+        into = entry[a]
+        out_of = exit_[b]
+        tip_up, tip_down = float(hi[group].min()), float(lo[group].max())
+        flat_tol = max(1.0, 0.5 * line_px)
+        apexes = []
+        if min(into, out_of) - tip_up > flat_tol:
+            apexes.append((float(np.mean(np.flatnonzero(hi[group] <= tip_up + 0.5))) + a, tip_up))
+        if tip_down - max(into, out_of) > flat_tol:
+            apexes.append((float(np.mean(np.flatnonzero(lo[group] >= tip_down - 0.5))) + a, tip_down))
+        if len(apexes) == 2 and abs(apexes[0][0] - apexes[1][0]) < 1.0 / 3.0:
+            # both tips at the same column: the nearer one to where the pen came in first
+            centre_x = 0.5 * (apexes[0][0] + apexes[1][0])
+            first, second = (tip_up, tip_down) if abs(into - tip_up) <= abs(into - tip_down) else (tip_down, tip_up)
+            apexes = [(centre_x - 1.0 / 6.0, first), (centre_x + 1.0 / 6.0, second)]
+        for ax, ay in apexes:
+            xs.append(np.array([ax]))
+            ys.append(np.array([ay]))
+            cols.append(np.array([int(np.clip(round(ax), a, b))]))
+    xs.append(index[:-1][keep_crossing] + 0.5)
+    ys.append(crossing[keep_crossing])
+    cols.append(index[:-1][keep_crossing])
     x = np.concatenate(xs)
     order = np.argsort(x, kind="stable")
     return x[order], np.concatenate(ys)[order], np.concatenate(cols)[order], steep
+
+
+MERGED_OVERLAP = 0.6
+"""Share of the shorter of two neighbouring tall spans they must share to be one blurred spike (see below)."""
+
+
+def _merged_spikes(hi: np.ndarray, lo: np.ndarray, tall: np.ndarray, line_px: float) -> list[tuple[int, int]]:
+    """Column ranges ``(a, b)`` (inclusive, ≥ 2 columns) of a narrow QRS spike blurred into one blob.
+
+    At ~5 px/mm with blur (photographs) an R wave's up- and down-strokes fall into the same 2–4 columns, and every
+    column's ink span covers nearly the whole spike. Neighbouring tall columns whose spans share at least
+    :data:`MERGED_OVERLAP` of the shorter one, and more than three line widths, are grouped.
+    """
+    span = lo - hi
+    overlap = np.minimum(lo[:-1], lo[1:]) - np.maximum(hi[:-1], hi[1:])
+    shorter = np.minimum(span[:-1], span[1:])
+    linked = tall[:-1] & tall[1:] & (overlap > MERGED_OVERLAP * shorter) & (overlap > 3.0 * line_px)
+    groups: list[tuple[int, int]] = []
+    i = 0
+    while i < linked.size:
+        if linked[i]:
+            j = i
+            while j + 1 < linked.size and linked[j + 1]:
+                j += 1
+            groups.append((i, j + 1))
+            i = j + 1
+        else:
+            i += 1
+    return groups
 
 
 def line_width_px(prob: np.ndarray, path_y: np.ndarray, x_start: int) -> float:
@@ -510,3 +573,4 @@ def line_width_px(prob: np.ndarray, path_y: np.ndarray, x_start: int) -> float:
                 down += 1
             lengths.append(down - up + 1)
     return float(np.median(lengths)) if lengths else 2.0
+

@@ -85,3 +85,31 @@ def test_low_probability_labels_do_not_override_but_lower_confidence() -> None:
     assert final.panels[0].lead == "I"
     factors = _factors(final, reads, tuple(p.lead for p in layout.panels))
     assert factors["I"][0] < 1.0 and "aVF" in factors["I"][1]
+
+
+def test_blurred_photo_labels_do_not_rename_grid_panels() -> None:
+    """photo15: with ``override=False`` a grid panel keeps its template lead (the label only lowers confidence),
+    and a rhythm strip takes its label only when it repeats that lead's panel (here it repeats nothing)."""
+    from digitize.calibrate import Calibration
+    from digitize.identity import assign_leads
+    from digitize.labels import LabelRead
+    from digitize.trace import RowTrace
+
+    layout = _layout("3x4+1")
+    xs = np.arange(100.0, 1100.0)
+    rng = np.random.default_rng(0)
+    traces = [
+        RowTrace(xs, y + rng.normal(0, 1.0, xs.size), np.ones(xs.size, bool), np.ones(xs.size))
+        for y in layout.baselines
+    ]
+    reads = [LabelRead(0, "V1", 0.95, (0, 0, 1, 1)), LabelRead(1, "aVR", 0.95, (0, 0, 1, 1)),
+             LabelRead(12, "V5", 0.95, (0, 0, 1, 1))]
+    calibration = Calibration(4.0, 4.0)
+    renamed, _, _, _ = assign_leads(traces, layout, calibration, 500.0, reads)
+    kept, _, notes, factors = assign_leads(traces, layout, calibration, 500.0, reads, override=False)
+    assert renamed.panels[0].lead == "V1"  # the default trusts a sure label
+    assert kept.panels[0].lead == "I" and factors["I"][0] < 1.0 and "V1" in factors["I"][1]
+    assert renamed.panels[12].lead == "V5"  # by default a strip repeating nothing takes its label
+    assert kept.panels[12].lead == "II"  # on a blurred photo it needs the grid's V5 panel to agree
+    assert any("do not rename grid panels" in n for n in notes)
+    assert any("not confirmed" in n for n in notes)
