@@ -13,7 +13,9 @@ A third line restricts each measurement to the records whose *reference* measure
 where the analysis cannot place a T end on the true signal either, a difference says nothing about the digitizer.
 Images the digitizer refuses and measurements missing on either side are counted, not scored. ``--cache DIR`` reads
 the digitized records from a cache written by ``bench/digitize_cache.py`` (``NAME.json``, or ``NAME.error`` for a
-refusal) instead of digitizing again.
+refusal) instead of digitizing again. ``--read-back`` measures the digitized record the way the report does
+(:func:`analyze.read_back.measure_read_back`: leads the digitizer is unsure of left out, confidences capped by the
+read-back evidence) instead of with plain ``analyze.measure``; the reference is always measured plainly.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from analyze import measure  # noqa: E402
+from analyze.read_back import measure_read_back  # noqa: E402
 from bench.digitize_eval import find_pairs  # noqa: E402
 from digitize.pipeline import digitize_image  # noqa: E402
 from ecg.errors import EcgInputError  # noqa: E402
@@ -45,6 +48,9 @@ FIELDS = {
     "heart_rate_bpm": "heart rate (bpm)",
 }
 SURE = 0.8
+GROSS = {"pr_ms": 40.0, "qrs_ms": 40.0, "qt_ms": 60.0, "qtc_fridericia_ms": 60.0, "qrs_axis_deg": 45.0,
+         "heart_rate_bpm": 10.0}
+"""|Δ| beyond which a measurement stated at confidence ≥ :data:`SURE` counts as confidently wrong."""
 
 
 def difference(field: str, a: float, b: float) -> float:
@@ -53,21 +59,27 @@ def difference(field: str, a: float, b: float) -> float:
     return min(d, 360.0 - d) if field.endswith("_deg") else d
 
 
-def digitized_record(name: str, image: Path, cache: Path | None) -> EcgRecord:
-    """The digitized record of an image: from the cache when given, else digitized now."""
+def digitized_record(name: str, image: Path, cache: Path | None) -> tuple[EcgRecord, dict[str, float], float]:
+    """The digitized record of an image with its lead confidences and quality: from the cache when given, else
+    digitized now."""
     if cache is None:
-        return digitize_image(image).record
+        result = digitize_image(image)
+        return result.record, dict(result.lead_confidence), float(result.quality)
     if (cache / f"{name}.error").exists():
         raise EcgInputError((cache / f"{name}.error").read_text())
-    return read_record(cache / f"{name}.json", fs=500.0)
+    meta = json.loads((cache / f"{name}.meta.json").read_text())
+    return read_record(cache / f"{name}.json", fs=500.0), dict(meta["lead_confidence"]), float(meta["quality"])
 
 
-def compare(images: Path, refs: Path, limit: int | None, cache: Path | None = None) -> dict:
+def compare(
+    images: Path, refs: Path, limit: int | None, cache: Path | None = None, read_back: bool = False
+) -> dict:
     rows: list[dict] = []
     refused = failed = 0
     for name, image, ref_path in find_pairs(images, refs)[:limit]:
         try:
-            digitized = measure(digitized_record(name, image, cache))
+            record, lead_confidence, quality = digitized_record(name, image, cache)
+            digitized = measure_read_back(record, lead_confidence, quality)[0] if read_back else measure(record)
         except EcgInputError:
             refused += 1
             continue
@@ -102,6 +114,13 @@ def summary(
     return f"n {v.size:3d}  median {np.median(v):6.1f}  p90 {np.percentile(v, 90):6.1f}  max {v.max():6.1f}"
 
 
+def confidently_wrong(rows: list[dict], field: str, limit: float) -> list[str]:
+    """Images whose ``field`` is off by more than ``limit`` at confidence ≥ :data:`SURE` while the reference
+    measurement is sure."""
+    return [r["name"] for r in rows if field in r and r[field] > limit and r[field + "_confidence"] >= SURE
+            and r[field + "_reference_confidence"] >= SURE]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("images", type=Path)
@@ -109,8 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--json", type=Path, default=None, help="write every image's differences here")
     parser.add_argument("--cache", type=Path, default=None, help="digitized cache (bench/digitize_cache.py)")
+    parser.add_argument("--read-back", action="store_true",
+                        help="measure the digitized record as the report does (analyze.read_back)")
     args = parser.parse_args(argv)
-    result = compare(args.images, args.refs, args.limit, args.cache)
+    result = compare(args.images, args.refs, args.limit, args.cache, args.read_back)
     rows = result["rows"]
     print(f"{len(rows)} images measured; {result['refused']} refused by the digitizer; "
           f"{result['reference_failed']} references not measurable")
@@ -120,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
               f"{summary(rows, field, (SURE, 1.01))}")
         print(f"    reference sure (≥ {SURE}): {summary(rows, field, sure_reference=True)};  and digitized sure: "
               f"{summary(rows, field, (SURE, 1.01), sure_reference=True)}")
+    print(f"confidently wrong (|Δ| > limit at confidence ≥ {SURE}; where the reference is sure):")
+    for field, limit in GROSS.items():
+        wrong = confidently_wrong(rows, field, limit)
+        print(f"    {FIELDS[field]:<20} > {limit:g}: {len(wrong)}" + (f"  ({', '.join(wrong)})" if wrong else ""))
     if args.json:
         args.json.write_text(json.dumps(result, indent=1))
     return 0

@@ -186,11 +186,14 @@ def digitize_image(
         layout = detect_layout(prob, calibration, template=template)
     lap("calibrate+layout")
     merge = photographed_spikes(rectified.perspective, calibration)
-    traces = extract_traces(prob, layout, calibration, path_prob=path_prob, merge_spikes=merge)
+    column_traces: list[RowTrace] = []  # the same paths sampled column by column: what the label reader erases
+    traces = extract_traces(prob, layout, calibration, path_prob=path_prob, merge_spikes=merge,
+                            column_traces=column_traces)
     phantoms = _evidence.phantom_rows(prob, traces, calibration, layout.baselines) if template is None else []
     if phantoms:
         layout = _without_rows(prob, layout, calibration, phantoms)
-        traces = extract_traces(prob, layout, calibration, path_prob=path_prob, merge_spikes=merge)
+        traces = extract_traces(prob, layout, calibration, path_prob=path_prob, merge_spikes=merge,
+                                column_traces=column_traces)
     if calibration.source == "assumed" and max(qrs_like_deflections(t, calibration) for t in traces) < MIN_BEATS_IN_ROW:
         raise NoEcgFoundError(
             "no ECG found: no grid, no calibration pulse and no heartbeat-like deflections in the lines traced"
@@ -207,7 +210,7 @@ def digitize_image(
         limbs = limb_check(layout_signals(traces, layout, calibration, fs), fs)
         order_notes = ["lead names from the user's hints"]
     else:
-        labels = read_labels(layers.ink, traces, layout, calibration)
+        labels = read_labels(layers.ink, column_traces, layout, calibration)
         layout, limbs, order_notes, label_factors = assign_leads(
             traces, layout, calibration, fs, labels, override=not merge
         )
@@ -332,12 +335,16 @@ def extract_traces(
     *,
     path_prob: np.ndarray | None = None,
     merge_spikes: bool = False,
+    column_traces: list[RowTrace] | None = None,
 ) -> list[RowTrace]:
     """One sub-pixel trace per layout row over the record's time span (calibration pulses masked out).
 
     ``prob`` is the sharp ink map the path runs on and the strokes are measured on. ``path_prob`` (the U-Net's
     map), when given, removes the ink blobs the network does not call trace (grid, text, noise; see
-    :func:`trace_components`). ``merge_spikes``: see :func:`photographed_spikes`.
+    :func:`trace_components`). ``merge_spikes``: see :func:`photographed_spikes`. ``column_traces``, when given,
+    is filled with the same paths sampled column by column only (no row-wise stroke samples): the printed-label
+    reader erases those, since a steep glyph stroke beside a trace's start can draw row-wise samples into the label
+    (measured: "II" read as "I" on a 200 dpi page).
     """
     margin = int(0.05 * calibration.px_per_s)
     x0 = max(0, int(np.floor(layout.x_origin)) - margin)
@@ -355,11 +362,18 @@ def extract_traces(
     paths = viterbi_rows(prob, layout.baselines, layout.row_spacing_px, (x0, x1), blocked=blocked)
     width = line_width_px(prob, paths[0], x0)
     sharp = float(np.sqrt(calibration.px_per_mm_x * calibration.px_per_mm_y)) >= ROW_STROKE_MIN_PX_PER_MM
-    return [
+    traces = [
         refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px, row_strokes=sharp,
                     merge_spikes=merge_spikes)
         for path in paths
     ]
+    if column_traces is not None:
+        column_traces[:] = traces if not sharp else [
+            refine_path(prob, path, x0, line_px=width, reach_px=layout.row_spacing_px, row_strokes=False,
+                        merge_spikes=merge_spikes)
+            for path in paths
+        ]
+    return traces
 
 
 def trace_components(prob: np.ndarray, unet_prob: np.ndarray) -> np.ndarray:

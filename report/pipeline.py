@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from analyze import findings, measure
+from analyze.read_back import measure_read_back
 from analyze.codes import CODES
 from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
@@ -202,13 +203,21 @@ class Pipeline:
         """Measure, cross-check and decide the status from the stages' outputs; assemble the report."""
         t0 = time.perf_counter()
         found = None  # None: the waveform source did not speak (not: it found nothing)
+        plain = None  # what the waveform classifier reads (its training rows were measured this way)
         try:
-            out.measurements = measure(out.record)
+            out.measurements = plain = measure(out.record)
+            d = out.digitization
+            if d is not None:  # leads the digitizer is unsure of are not measured from; confidences capped
+                out.measurements, used = measure_read_back(out.record, d.lead_confidence, d.quality, plain)
+                left_out = [lead for lead in LEADS if lead not in used and lead in d.lead_confidence
+                            and np.isfinite(out.record.signals[LEADS.index(lead)]).any()]
+                if left_out:
+                    out.notes += (f"measured without the leads read with low confidence: {', '.join(left_out)}",)
             out.findings = found = findings(out.measurements, sex=patient.sex, age=patient.age)
         except EcgInputError as exc:
             out.errors["analyze"] = str(exc)
         out.timings["analyze"] = time.perf_counter() - t0
-        wave = self.waveform.classify(out.record, out.measurements) if self.waveform else None
+        wave = self.waveform.classify(out.record, plain) if self.waveform else None
 
         t0 = time.perf_counter()
         check = crosscheck_all(found, out.classification, wave)

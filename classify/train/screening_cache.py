@@ -58,22 +58,31 @@ def source_outputs(image: np.ndarray, record_source: Any, classifier: Any) -> di
     record, quality, confidence = record_source(image)
     row: dict[str, Any] = {"quality": quality, "lead_confidence": confidence,
                            "good_leads": sum(1 for v in confidence.values() if v >= 0.5) if confidence else None}
-    row.update(analysis_outputs(record))
+    row.update(analysis_outputs(record, confidence, quality))
     row["seconds_digitize_analyze"] = round(time.perf_counter() - t0, 2)
     row.update(classifier_outputs(image, classifier, record))
     return row
 
 
-def analysis_outputs(record: Any) -> dict[str, Any]:
-    """What the analysis gives the screening: measurable, codes, the rules' abnormal flag, the waveform features."""
+def analysis_outputs(
+    record: Any, lead_confidence: dict[str, float] | None = None, quality: float | None = None
+) -> dict[str, Any]:
+    """What the analysis gives the screening: measurable, codes, the rules' abnormal flag, the waveform features.
+
+    As in the report (:mod:`report.pipeline`): the statements come from the read-back measurement when the
+    digitizer's lead confidences are given (:func:`analyze.read_back.measure_read_back`), the features from the
+    plain one (what the waveform classifier was trained on)."""
     from analyze import findings, measure
+    from analyze.read_back import measure_read_back
     from classify.crosscheck import WAVEFORM_ABNORMAL
     from ecg.errors import EcgInputError
 
     row: dict[str, Any] = {}
     try:
         m = measure(record)
-        codes = [f.code for f in findings(m)]
+        stated = m if lead_confidence is None else measure_read_back(record, lead_confidence, float(quality or 0.0),
+                                                                     m)[0]
+        codes = [f.code for f in findings(stated)]
     except EcgInputError:
         m, codes = None, None
     row["measurable"] = m is not None
@@ -168,7 +177,7 @@ def refresh_analysis(path: Path, digitized: Path) -> int:
         source = digitized / CACHED_SET_NAMES.get(r["set"], r["set"]) / f"{r['name']}.json"
         if "error" in r or not source.exists():
             continue
-        r.update(analysis_outputs(read_record(source, fs=500.0)))
+        r.update(analysis_outputs(read_record(source, fs=500.0), r.get("lead_confidence"), r.get("quality")))
         done += 1
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return done
