@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 
 from analyze import findings, measure
-from analyze.read_back import measure_read_back
 from analyze.codes import CODES
+from analyze.read_back import measure_read_back
 from classify.crosscheck import crosscheck_all
 from classify.labels import TILED_CLASSES
 from classify.manifest import MIN_VALIDATION_AUROC, MIN_VALIDATION_SUPPORT, ModelUnavailableError
