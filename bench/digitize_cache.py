@@ -72,6 +72,18 @@ def is_cached(cache: Path, name: str, *, retry_errors: bool = False) -> bool:
     return not retry_errors and (cache / f"{name}.error").exists()
 
 
+def read_cached(cache: Path, name: str) -> tuple[Any, dict[str, Any]] | None:
+    """The cached digitization of ``name``: ``(record at 500 Hz, meta)``; ``None`` when not cached; raises
+    :class:`ecg.errors.EcgInputError` with the stored message when the image was refused."""
+    from ecg.io import read_record
+
+    if (cache / f"{name}.error").exists():
+        raise EcgInputError((cache / f"{name}.error").read_text().strip())
+    if not ((cache / f"{name}.json").exists() and (cache / f"{name}.meta.json").exists()):
+        return None
+    return read_record(cache / f"{name}.json", fs=500.0), json.loads((cache / f"{name}.meta.json").read_text())
+
+
 def code_version() -> str | None:
     """The git commit of this checkout (``+dirty`` when it has uncommitted changes), or None outside git."""
     try:

@@ -121,17 +121,9 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
             outcomes[name] = Outcome(0.0, error=str(exc))
             continue
         seconds = time.perf_counter() - start
-        scores = record_scores(reference.signals, result.record.signals, 500.0, LEADS)
-        outcome = Outcome(
-            record_snr(scores),
-            [s.pearson_r for s in scores.values() if np.isfinite(s.pearson_r)],
-            seconds,
-            [1000.0 * s.shift_s for s in scores.values() if s.coverage > 0],
-            result.layout.template,
-            quality=result.quality,
-            lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
-            lead_confidence=dict(result.lead_confidence),
-            lead_reasons={k: str(v) for k, v in getattr(result, "lead_reasons", {}).items()},
+        outcome, scores = scored(
+            reference, result.record, seconds, result.layout.template, result.quality, result.lead_confidence,
+            {k: str(v) for k, v in getattr(result, "lead_reasons", {}).items()},
             lead_evidence={k: v.as_dict() for k, v in getattr(result, "lead_evidence", {}).items()},
             notes=list(result.quality_notes),
         )
@@ -157,33 +149,46 @@ def run_method(method: str, pairs, args) -> dict[str, Outcome]:
     return outcomes
 
 
+def scored(
+    reference, record, seconds: float, template: str, quality: float, lead_confidence, lead_reasons, **extra
+) -> tuple[Outcome, dict]:
+    """One digitization scored against its reference: the :class:`Outcome` and the per-lead scores."""
+    scores = record_scores(reference.signals, record.signals, 500.0, LEADS)
+    outcome = Outcome(
+        record_snr(scores),
+        [s.pearson_r for s in scores.values() if np.isfinite(s.pearson_r)],
+        seconds,
+        [1000.0 * s.shift_s for s in scores.values() if s.coverage > 0],
+        template,
+        quality=float(quality),
+        lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
+        lead_confidence={k: float(v) for k, v in lead_confidence.items()},
+        lead_reasons=dict(lead_reasons),
+        **extra,
+    )
+    return outcome, scores
+
+
 def cached_outcomes(pairs, cache: Path) -> dict[str, Outcome]:
     """Outcomes of the digitizations ``bench/digitize_cache.py`` stored in ``cache`` (``NAME.json`` +
     ``NAME.meta.json``, or ``NAME.error``), scored like :func:`run_method`; images not in the cache are left out."""
-    import json
+    from bench.digitize_cache import read_cached
 
     outcomes: dict[str, Outcome] = {}
     for name, _, ref_path in pairs:
-        if (cache / f"{name}.error").exists():
-            outcomes[name] = Outcome(0.0, error=(cache / f"{name}.error").read_text().strip())
+        try:
+            cached = read_cached(cache, name)
+        except EcgInputError as exc:
+            outcomes[name] = Outcome(0.0, error=str(exc))
             continue
-        if not ((cache / f"{name}.json").exists() and (cache / f"{name}.meta.json").exists()):
+        if cached is None:
             continue
-        meta = json.loads((cache / f"{name}.meta.json").read_text())
-        reference = read_record(ref_path, fs=500.0)
-        record = read_record(cache / f"{name}.json", fs=500.0)
-        scores = record_scores(reference.signals, record.signals, 500.0, LEADS)
-        outcomes[name] = Outcome(
-            record_snr(scores),
-            [s.pearson_r for s in scores.values() if np.isfinite(s.pearson_r)],
-            float(meta.get("seconds", float("nan"))),
-            [1000.0 * s.shift_s for s in scores.values() if s.coverage > 0],
-            str(meta.get("layout", "")),
-            quality=float(meta.get("quality", 0.0)),
-            lead_snr={k: float(v.snr_db) for k, v in scores.items() if v.coverage > 0},
-            lead_confidence={k: float(v) for k, v in (meta.get("lead_confidence") or {}).items()},
-            lead_reasons={k: "; ".join(v) if isinstance(v, list) else str(v)
-                          for k, v in (meta.get("lead_reasons") or {}).items()},
+        record, meta = cached
+        reasons = {k: "; ".join(v) if isinstance(v, list) else str(v)
+                   for k, v in (meta.get("lead_reasons") or {}).items()}
+        outcomes[name], _ = scored(
+            read_record(ref_path, fs=500.0), record, float(meta.get("seconds", float("nan"))),
+            str(meta.get("layout", "")), meta.get("quality", 0.0), meta.get("lead_confidence") or {}, reasons,
         )
     return outcomes
 

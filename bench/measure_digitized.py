@@ -33,6 +33,7 @@ if str(ROOT) not in sys.path:
 
 from analyze import measure  # noqa: E402
 from analyze.read_back import measure_read_back  # noqa: E402
+from bench.digitize_cache import read_cached  # noqa: E402
 from bench.digitize_eval import find_pairs  # noqa: E402
 from digitize.pipeline import digitize_image  # noqa: E402
 from ecg.errors import EcgInputError  # noqa: E402
@@ -65,10 +66,11 @@ def digitized_record(name: str, image: Path, cache: Path | None) -> tuple[EcgRec
     if cache is None:
         result = digitize_image(image)
         return result.record, dict(result.lead_confidence), float(result.quality)
-    if (cache / f"{name}.error").exists():
-        raise EcgInputError((cache / f"{name}.error").read_text())
-    meta = json.loads((cache / f"{name}.meta.json").read_text())
-    return read_record(cache / f"{name}.json", fs=500.0), dict(meta["lead_confidence"]), float(meta["quality"])
+    cached = read_cached(cache, name)
+    if cached is None:
+        raise FileNotFoundError(f"{name}: not in the digitized cache {cache}")
+    record, meta = cached
+    return record, dict(meta["lead_confidence"]), float(meta["quality"])
 
 
 def compare(

@@ -209,8 +209,8 @@ class Pipeline:
             d = out.digitization
             if d is not None:  # leads the digitizer is unsure of are not measured from; confidences capped
                 out.measurements, used = measure_read_back(out.record, d.lead_confidence, d.quality, plain)
-                left_out = [lead for lead in LEADS if lead not in used and lead in d.lead_confidence
-                            and np.isfinite(out.record.signals[LEADS.index(lead)]).any()]
+                left_out = [lead for lead, row in zip(LEADS, out.record.signals, strict=True)
+                            if lead not in used and np.isfinite(row).any()]
                 if left_out:
                     out.notes += (f"measured without the leads read with low confidence: {', '.join(left_out)}",)
             out.findings = found = findings(out.measurements, sex=patient.sex, age=patient.age)
