@@ -133,7 +133,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--read-back", action="store_true",
                         help="measure the digitized record as the report does (analyze.read_back)")
     args = parser.parse_args(argv)
-    result = compare(args.images, args.refs, args.limit, args.cache, args.read_back)
+    for label, folder in (("images", args.images), ("references", args.refs), ("cache", args.cache)):
+        if folder is not None and not folder.is_dir():
+            print(f"{label} folder not found: {folder}", file=sys.stderr)
+            return 2
+    if not find_pairs(args.images, args.refs):
+        print(f"no image in {args.images} has a reference (NAME.hea, .csv, .edf, .json) in {args.refs}", file=sys.stderr)
+        return 2
+    try:
+        result = compare(args.images, args.refs, args.limit, args.cache, args.read_back)
+    except FileNotFoundError as exc:  # an image not in the cache: run bench/digitize_cache.py on the folder first
+        print(f"{exc} (run bench/digitize_cache.py IMAGES CACHE first)", file=sys.stderr)
+        return 2
     rows = result["rows"]
     print(f"{len(rows)} images measured; {result['refused']} refused by the digitizer; "
           f"{result['reference_failed']} references not measurable")
