@@ -12,6 +12,7 @@ beats that fall inside them.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import neurokit2 as nk
@@ -35,6 +36,16 @@ previous one's."""
 
 CONSENSUS_WINDOW_S = 0.1
 """R peaks of different leads closer than this (s) are the same beat."""
+
+PANEL_VOTE_BELOW = 3
+"""With fewer long leads than this (a 3×4 printout's one to three rhythm strips), the short panels vote on the beats
+too: a single rhythm lead's detector misses low-amplitude QRS complexes or counts tall T waves as beats."""
+
+PANEL_MIN_RUN_S = 1.5
+"""A short run must be at least this long (s) to propose beats."""
+
+PANEL_EDGE_S = 0.5
+"""A panel votes only this far (s) inside its ends: NeuroKit2's detector misses the first beat of a short segment."""
 
 DOMINANT_MIN_CORRELATION = 0.9
 """A beat whose multi-lead QRS correlates less than this with the template is left out of the median beat."""
@@ -147,7 +158,10 @@ def rhythm_leads(record: EcgRecord, clean: np.ndarray) -> list[int]:
 
 
 def detect_beats(clean: np.ndarray, fs: float, leads: list[int]) -> Beats:
-    """R peaks by consensus of the long leads, aligned on the multi-lead QRS energy.
+    """R peaks by consensus of the leads, aligned on the multi-lead QRS energy of the long leads.
+
+    With :data:`PANEL_VOTE_BELOW` or more long leads, a beat needs the peaks of at least half of them. With fewer
+    (a 3×4 printout), the short panels vote too (:func:`_panel_consensus`).
 
     Parameters
     ----------
@@ -156,14 +170,16 @@ def detect_beats(clean: np.ndarray, fs: float, leads: list[int]) -> Beats:
     fs : float
         Sampling rate (Hz).
     leads : list of int
-        Long leads to detect on (:func:`rhythm_leads`).
+        Long leads (:func:`rhythm_leads`): beats are aligned and classified on these.
     """
     energy = _qrs_energy(clean, fs, leads)
-    candidates = []
-    for i in leads:
-        start, stop = _longest_run(clean[i])
-        candidates.append(_lead_peaks(clean[i, start:stop], fs) + start)
-    fiducials = _consensus(np.concatenate(candidates), len(leads), fs, energy)
+    if len(leads) >= PANEL_VOTE_BELOW:
+        votes = [(i, _lead_peaks(clean[i, start:stop], fs) + start)
+                 for i in leads for start, stop in [_longest_run(clean[i])]]
+        needed = max(1, int(np.ceil(len(leads) / 2)))
+        fiducials = _consensus(votes, fs, energy, lambda voters, centre: len(voters) >= needed)
+    else:
+        fiducials = _panel_consensus(clean, fs, leads, energy)
     fiducials = _refine(fiducials, clean, fs, leads)
     dominant = _dominant(fiducials, clean, fs, leads)
     return Beats(np.asarray(fiducials, dtype=int), dominant, tuple(LEADS[i] for i in leads))
@@ -232,27 +248,29 @@ def _qrs_energy(clean: np.ndarray, fs: float, leads: list[int]) -> np.ndarray:
     return np.convolve(total, np.ones(width) / width, mode="same")
 
 
-def _consensus(peaks: np.ndarray, n_leads: int, fs: float, energy: np.ndarray) -> list[int]:
-    """Cluster the leads' R peaks; keep clusters found in at least half the leads; place each on the energy peak."""
-    if len(peaks) == 0:
+def _consensus(
+    votes: list[tuple[int, np.ndarray]], fs: float, energy: np.ndarray, accept: Callable[[set[int], int], bool]
+) -> list[int]:
+    """Cluster the leads' R peaks (``votes``: lead index, peak positions) within :data:`CONSENSUS_WINDOW_S`; keep
+    the clusters ``accept(voting leads, centre)`` admits; place each on the energy peak (200 ms refractory)."""
+    tagged = sorted((int(p), lead) for lead, found in votes for p in found)
+    if not tagged:
         return []
-    peaks = np.sort(peaks)
     window = int(CONSENSUS_WINDOW_S * fs)
-    clusters, current = [], [peaks[0]]
-    for p in peaks[1:]:
-        if p - current[0] <= window:
-            current.append(p)
+    clusters, current = [], [tagged[0]]
+    for item in tagged[1:]:
+        if item[0] - current[0][0] <= window:
+            current.append(item)
         else:
             clusters.append(current)
-            current = [p]
+            current = [item]
     clusters.append(current)
-    needed = max(1, int(np.ceil(n_leads / 2)))
     half = int(0.06 * fs)
     out: list[int] = []
     for cluster in clusters:
-        if len(cluster) < needed:
+        centre = int(np.median([p for p, _ in cluster]))
+        if not accept({lead for _, lead in cluster}, centre):
             continue
-        centre = int(np.median(cluster))
         a, b = max(0, centre - half), min(len(energy), centre + half + 1)
         position = a + int(np.argmax(energy[a:b]))
         if out and position - out[-1] < int(0.2 * fs):  # refractory period: keep the stronger beat
@@ -261,6 +279,36 @@ def _consensus(peaks: np.ndarray, n_leads: int, fs: float, energy: np.ndarray) -
             continue
         out.append(position)
     return out
+
+
+def _panel_consensus(clean: np.ndarray, fs: float, leads: list[int], energy: np.ndarray) -> list[int]:
+    """Beats of a record with few long leads, voted on by the long leads and every panel (a run of at least
+    :data:`PANEL_MIN_RUN_S`).
+
+    A panel *covers* a beat only :data:`PANEL_EDGE_S` inside its ends (the detector misses the first beat of a
+    short segment), though its peaks near the ends still vote. A beat a long lead found is kept unless two or more
+    panels cover it and none of the panels found it (a T wave counted as a beat); a beat no long lead found needs a
+    strict majority of the leads covering it, two of them panels covering it.
+    """
+    edge, shortest = int(PANEL_EDGE_S * fs), int(PANEL_MIN_RUN_S * fs)
+    inside = np.zeros(clean.shape, dtype=bool)  # where each panel covers a beat
+    votes = []
+    for i in range(clean.shape[0]):
+        for start, stop in finite_runs(clean[i]):
+            if i in leads or stop - start >= shortest:
+                votes.append((i, _lead_peaks(clean[i, start:stop], fs) + start))
+                if i not in leads:
+                    inside[i, start + edge : stop - edge] = True
+    long = set(leads)
+
+    def accept(voters: set[int], centre: int) -> bool:
+        covering = int(inside[:, centre].sum())
+        if voters & long:
+            return len(voters - long) >= 1 or covering < 2
+        voting_inside = sum(1 for lead in voters if inside[lead, centre])
+        return voting_inside >= 2 and len(voters) > (covering + len(long)) / 2
+
+    return _consensus(votes, fs, energy, accept)
 
 
 def _stack(clean: np.ndarray, leads: list[int], centre: int, half: int) -> np.ndarray | None:

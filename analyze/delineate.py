@@ -171,7 +171,7 @@ def _spatial_impl(median: MedianBeats, rr_s: float) -> Fiducials:
     quality: dict[str, float] = {}
     t_peak, spatial_off = _t_wave(median, qrs_off, rr_s)
     ends = lead_t_ends(median, qrs_on, qrs_off, rr_s) if qrs_on is not None and qrs_off is not None else None
-    combined = combine(ends) if ends is not None else None
+    combined = combine(ends, fs) if ends is not None else None
     # the P wave is searched after the previous beat's T wave, taken at the earlier of the two T ends: at fast
     # rates a lead's T end can run into the next P wave, and a late bound would leave no room for the P wave
     earliest = min((x for x in (spatial_off, combined) if x is not None), default=None)
@@ -184,7 +184,7 @@ def _spatial_impl(median: MedianBeats, rr_s: float) -> Fiducials:
         if combined is not None and next_p is not None and combined > next_p:
             # the T end is searched only before the next beat's P onset (the median beat runs into it)
             ends = lead_t_ends(median, qrs_on, qrs_off, rr_s, limit=next_p)
-            combined = combine(ends)
+            combined = combine(ends, fs)
             quality["t_before_next_p"] = 1.0
         quality["t_leads"] = float(ends.reliable.sum())
         if combined is not None:

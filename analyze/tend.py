@@ -7,7 +7,8 @@ between that point, the candidate point and a reference point further on — les
 shape of the T wave's tail than the classic tangent method (Lepeschkin & Surawicz 1952), which is kept as
 ``method="tangent"``. Leads whose T wave is too small for their QRS (< :data:`MIN_T_RELATIVE` of its peak-to-peak)
 are not used. The global T end is a high quantile (:data:`COMBINE_QUANTILE`) of the reliable leads' T ends —
-the annotators' "latest offset across leads" without the one lead that runs late — and the spread between leads
+the annotators' "latest offset across leads" without the one lead that runs late — after leaving out the leads
+whose T end lies far after the median lead's (:data:`LATE_TRIM_MS`), and the spread between leads
 (:func:`lead_spread_ms`) is part of the QT confidence.
 """
 
@@ -36,6 +37,9 @@ T_END_LIMIT_S, T_END_LIMIT_RR = 0.75, 0.85
 """The T end is searched up to min(0.75 s, 0.85 RR) after the QRS fiducial."""
 TRAPEZIUM_REACH_S = 0.15
 """The trapezium's reference point lies this long (s) after the steepest descent (window for the T end)."""
+LATE_TRIM_MS = 80.0
+"""Before the quantile, leads whose T end lies more than this (ms) after the median lead's are left out: a lead
+whose T end lands on a U wave, the next P wave or noise would otherwise move the quantile by 100–300 ms."""
 MIN_LEADS = 3
 """Fewer reliable leads than this: no global T end from the per-lead method."""
 
@@ -109,12 +113,15 @@ def lead_t_ends(
     return LeadTEnds(t_end, t_peak, amp)
 
 
-def combine(ends: LeadTEnds, *, quantile: float | None = None) -> int | None:
-    """Global T end: the ``quantile`` (default :data:`COMBINE_QUANTILE`) of the reliable leads' T ends
-    (``None`` with fewer than :data:`MIN_LEADS` reliable leads)."""
+def combine(ends: LeadTEnds, fs: float, *, quantile: float | None = None, trim_ms: float | None = None) -> int | None:
+    """Global T end: the ``quantile`` (default :data:`COMBINE_QUANTILE`) of the reliable leads' T ends, leaving out
+    those more than ``trim_ms`` (default :data:`LATE_TRIM_MS`) after the median lead's (``None`` with fewer than
+    :data:`MIN_LEADS` reliable leads)."""
     values = ends.t_end[ends.reliable]
     if len(values) < MIN_LEADS:
         return None
+    trim = (LATE_TRIM_MS if trim_ms is None else trim_ms) * fs / 1000.0
+    values = values[values <= np.median(values) + trim]
     return int(round(float(np.quantile(values, COMBINE_QUANTILE if quantile is None else quantile))))
 
 

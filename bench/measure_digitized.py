@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{label} folder not found: {folder}", file=sys.stderr)
             return 2
     if not find_pairs(args.images, args.refs):
-        print(f"no image in {args.images} has a reference (NAME.hea, .csv, .edf, .json) in {args.refs}", file=sys.stderr)
+        print(f"no image in {args.images} has a reference (NAME.hea, .csv, .edf, .json) in {args.refs}",
+              file=sys.stderr)
         return 2
     try:
         result = compare(args.images, args.refs, args.limit, args.cache, args.read_back)

@@ -39,3 +39,15 @@ def test_implausible_qt_is_capped():
     m = measure(simulate_ecg(heart_rate_bpm=60, qt_ms=400))
     assert m.confidence["qt_ms"] >= 0.8
     assert ramp(10, 25, 70) == 1.0 and ramp(70, 25, 70) == 0.0 and 0 < ramp(50, 25, 70) < 1
+
+
+def test_leads_ending_far_after_the_median_lead_do_not_move_the_t_end():
+    """Eight leads end within 20 ms; four land 200 ms later (a U wave, the next P wave): the T end stays with the
+    eight, where the plain 75th percentile would jump by about 200 ms."""
+    from analyze.tend import LeadTEnds, combine
+
+    fs = 500.0
+    ends = np.array([200, 202, 204, 205, 206, 207, 208, 210, 310, 312, 315, 316], dtype=float)
+    lead_ends = LeadTEnds(ends, np.full(12, 150.0), np.full(12, 0.3))
+    assert 205 <= combine(lead_ends, fs) <= 210
+    assert combine(lead_ends, fs, trim_ms=1e9) >= 290  # without the trim: the late leads' value
