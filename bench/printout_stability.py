@@ -4,6 +4,7 @@ way digitization degrades a trace, against the same cut of the true signal.
 Usage::
 
     python bench/printout_stability.py [--split val] [--limit 250] [--seed 7] [--ptbxl ../shared/data/ptbxl]
+                                       [--t-end-quantile Q]
 
 For each record of the patient-wise ``--split`` (:func:`classify.train.data.assign_splits`; a random draw of
 ``--limit`` records with ``--seed``):
@@ -17,8 +18,10 @@ For each record of the patient-wise ``--split`` (:func:`classify.train.data.assi
   confidently wrong ones (the limits of ``bench/measure_digitized.py``).
 
 The degradation is drawn per record from ``default_rng([seed, ecg_id])``, so a change of the analysis is compared on
-the same degraded signals. A fast, image-free check of how robust a measurement is to digitization; the foreign
-images (``bench/measure_digitized.py``) remain the real test.
+the same degraded signals. ``--t-end-quantile`` measures with another lead quantile for the global T end than
+:data:`analyze.tend.COMBINE_QUANTILE` (the choice LUDB's cross-validation weighs against this bench). A fast,
+image-free check of how robust a measurement is to digitization; the foreign images
+(``bench/measure_digitized.py``) remain the real test.
 """
 
 from __future__ import annotations
@@ -78,7 +81,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="val", choices=["train", "val", "test"])
     parser.add_argument("--limit", type=int, default=250)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--t-end-quantile", type=float, default=None, metavar="Q")
     args = parser.parse_args(argv)
+    if args.t_end_quantile is not None:
+        import analyze.tend
+
+        analyze.tend.COMBINE_QUANTILE = args.t_end_quantile
     if not (args.ptbxl / "ptbxl_database.csv").is_file():
         print(f"PTB-XL not found at {args.ptbxl} (ptbxl_database.csv missing)", file=sys.stderr)
         return 2
