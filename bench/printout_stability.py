@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     ids = [int(i) for i in rng.choice(ids, size=min(args.limit, len(ids)), replace=False)]
     missed = added = 0
     off_rate: list[int] = []
-    diffs: dict[str, list[tuple[float, float, float]]] = {f: [] for f in FIELDS}
+    diffs: dict[str, list[tuple[float, float, float, int]]] = {f: [] for f in FIELDS}
     t0 = time.perf_counter()
     for ecg_id in ids:
         record = read_record(table.loc[ecg_id, "record_path"], fs=500.0)
@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         for f in FIELDS:
             va, vb = getattr(a, f), getattr(b, f)
             if va is not None and vb is not None:
-                diffs[f].append((abs(va - vb), a.confidence.get(f, 1.0), b.confidence.get(f, 1.0)))
+                diffs[f].append((abs(va - vb), a.confidence.get(f, 1.0), b.confidence.get(f, 1.0), ecg_id))
     n = len(diffs["heart_rate_bpm"])
     print(f"{len(ids)} {args.split}-split PTB-XL records, 3x4+1 printout, seed {args.seed} "
           f"({time.perf_counter() - t0:.0f} s)")
@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> int:
     print("degraded printout vs true printout, |Δ|:")
     for f, label in FIELDS.items():
         rows = diffs[f]
-        sure = [d for d, c, _ in rows if c >= SURE]
-        wrong = sum(1 for d, c, rc in rows if c >= SURE and rc >= SURE and d > GROSS[f])
-        print(f"  {label:<17} all: {summary([d for d, _, _ in rows])};  ≥ {SURE}: {summary(sure)};  "
-              f"confidently wrong (> {GROSS[f]:g}): {wrong}")
+        sure = [d for d, c, _, _ in rows if c >= SURE]
+        wrong = [i for d, c, rc, i in rows if c >= SURE and rc >= SURE and d > GROSS[f]]
+        print(f"  {label:<17} all: {summary([d for d, _, _, _ in rows])};  ≥ {SURE}: {summary(sure)};  "
+              f"confidently wrong (> {GROSS[f]:g}): {len(wrong)} {wrong if wrong else ''}")
     return 0
 
 
