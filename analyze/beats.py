@@ -64,11 +64,15 @@ class Beats:
         Beats whose QRS matches the template (used for the median beats); ectopic or noisy beats are ``False``.
     rhythm_leads : tuple of str
         The long leads the peaks were detected on.
+    contested : int
+        Peaks that two or more leads found but the vote rejected (3×4 printouts only): the leads disagree on how
+        many beats there are, so the rate is less certain.
     """
 
     r_peaks: np.ndarray
     dominant: np.ndarray
     rhythm_leads: tuple[str, ...]
+    contested: int = 0
 
 
 @dataclass(frozen=True)
@@ -173,16 +177,17 @@ def detect_beats(clean: np.ndarray, fs: float, leads: list[int]) -> Beats:
         Long leads (:func:`rhythm_leads`): beats are aligned and classified on these.
     """
     energy = _qrs_energy(clean, fs, leads)
+    contested = 0
     if len(leads) >= PANEL_VOTE_BELOW:
         votes = [(i, _lead_peaks(clean[i, start:stop], fs) + start)
                  for i in leads for start, stop in [_longest_run(clean[i])]]
         needed = max(1, int(np.ceil(len(leads) / 2)))
         fiducials = _consensus(votes, fs, energy, lambda voters, centre: len(voters) >= needed)
     else:
-        fiducials = _panel_consensus(clean, fs, leads, energy)
+        fiducials, contested = _panel_consensus(clean, fs, leads, energy)
     fiducials = _refine(fiducials, clean, fs, leads)
     dominant = _dominant(fiducials, clean, fs, leads)
-    return Beats(np.asarray(fiducials, dtype=int), dominant, tuple(LEADS[i] for i in leads))
+    return Beats(np.asarray(fiducials, dtype=int), dominant, tuple(LEADS[i] for i in leads), contested)
 
 
 def median_beats(clean: np.ndarray, fs: float, beats: Beats) -> MedianBeats:
@@ -281,14 +286,15 @@ def _consensus(
     return out
 
 
-def _panel_consensus(clean: np.ndarray, fs: float, leads: list[int], energy: np.ndarray) -> list[int]:
+def _panel_consensus(clean: np.ndarray, fs: float, leads: list[int], energy: np.ndarray) -> tuple[list[int], int]:
     """Beats of a record with few long leads, voted on by the long leads and every panel (a run of at least
     :data:`PANEL_MIN_RUN_S`).
 
     A panel *covers* a beat only :data:`PANEL_EDGE_S` inside its ends (the detector misses the first beat of a
     short segment), though its peaks near the ends still vote. A beat a long lead found is kept unless two or more
     panels cover it and none of the panels found it (a T wave counted as a beat); a beat no long lead found needs a
-    strict majority of the leads covering it, two of them panels covering it.
+    strict majority of the leads covering it, two of them panels covering it. Returns the beats and the number of
+    rejected candidates that two or more leads found (:attr:`Beats.contested`).
     """
     edge, shortest = int(PANEL_EDGE_S * fs), int(PANEL_MIN_RUN_S * fs)
     inside = np.zeros(clean.shape, dtype=bool)  # where each panel covers a beat
@@ -301,14 +307,20 @@ def _panel_consensus(clean: np.ndarray, fs: float, leads: list[int], energy: np.
                     inside[i, start + edge : stop - edge] = True
     long = set(leads)
 
+    contested = 0
+
     def accept(voters: set[int], centre: int) -> bool:
+        nonlocal contested
         covering = int(inside[:, centre].sum())
         if voters & long:
-            return len(voters - long) >= 1 or covering < 2
-        voting_inside = sum(1 for lead in voters if inside[lead, centre])
-        return voting_inside >= 2 and len(voters) > (covering + len(long)) / 2
+            kept = len(voters - long) >= 1 or covering < 2
+        else:
+            voting_inside = sum(1 for lead in voters if inside[lead, centre])
+            kept = voting_inside >= 2 and len(voters) > (covering + len(long)) / 2
+        contested += int(not kept and len(voters) >= 2)
+        return kept
 
-    return _consensus(votes, fs, energy, accept)
+    return _consensus(votes, fs, energy, accept), contested
 
 
 def _stack(clean: np.ndarray, leads: list[int], centre: int, half: int) -> np.ndarray | None:

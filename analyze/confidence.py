@@ -10,6 +10,8 @@ QT    leads with a usable T wave (8 of 12 wanted); the spread between the leads'
 PR    the P wave's height over its surroundings (0.02 → 0.05 mV RMS: 0.3 → 1) and its beat-to-beat consistency
       (0.5 → 0.9: 0.3 → 1); PR outside 80–400 ms caps it at 0.2.
 QRS   beats and leads only (no known gross failure mode on LUDB).
+rate  beats found (10 or more: 1), times the leads' agreement on the beats of a 3×4 printout: candidates two or more
+      leads found but the vote rejected, per beat (0.1 → 0.35: 1 → 0; :attr:`analyze.beats.Beats.contested`).
 ====  ================================================================================================================
 
 The bands are checked against LUDB errors by ``python bench/measure_ludb.py`` (table "error by confidence band").
@@ -29,6 +31,8 @@ QTC_RANGE_MS = (300.0, 650.0)
 PR_RANGE_MS = (80.0, 400.0)
 P_HEIGHT_MV = (0.02, 0.05)
 P_CONSISTENCY = (0.5, 0.9)
+BEATS_CONTESTED = (0.1, 0.35)
+"""Contested candidates per beat: full rate confidence up to the first, none from the second."""
 IMPLAUSIBLE = 0.2
 """Cap on the confidence of a value that fails a physiological check."""
 
@@ -47,6 +51,7 @@ def confidences(
     """Confidence of every key of ``values`` (0 where the value is ``None``); see the module docstring."""
     n_dominant = int(beats.dominant.sum())
     rhythm = min(1.0, (len(beats.r_peaks) - 1) / 10)
+    rhythm *= ramp(beats.contested / max(1, len(beats.r_peaks)), *BEATS_CONTESTED)
     beat_share = min(1.0, n_dominant / 8)
     lead_share = float(np.mean(median.n_beats > 0))
     limb_share = float(np.mean(median.n_beats[:6] > 0))

@@ -31,6 +31,11 @@ def _printout() -> np.ndarray:
 
 def _detect(monkeypatch, peaks: dict[str, list[int]]) -> list[int]:
     """Beats found when lead ``name``'s detector returns ``peaks[name]`` (record positions) on its run."""
+    return _vote(monkeypatch, peaks)[0]
+
+
+def _vote(monkeypatch, peaks: dict[str, list[int]]) -> tuple[list[int], int]:
+    """(beats, contested candidates) of :func:`_detect`'s set-up."""
     clean = _printout()
     for i in range(12):  # each row holds its lead number + 1, so the fake detector knows which lead it was given
         clean[i][np.isfinite(clean[i])] = i + 1
@@ -61,6 +66,31 @@ def test_panel_peaks_at_a_panel_start_do_not_make_a_beat(monkeypatch):
     # 2560: two panels' detectors fire 60 ms after their segment starts (the detector's start-up); II saw nothing
     found = _detect(monkeypatch, {"II": [3000], "V1": [2560, 3000], "V2": [2560, 3000], "V3": [3000]})
     assert len(found) == 1
+
+
+def test_candidates_two_leads_found_but_the_vote_rejected_are_counted(monkeypatch):
+    # 3300: V1 and V2 find a beat that V3 and the strip do not (2 of 4 covering leads): rejected and contested;
+    # 3600: V1 alone — rejected, not contested
+    found, contested = _vote(monkeypatch, {"II": [3000], "V1": [3000, 3300, 3600], "V2": [3000, 3300],
+                                           "V3": [3000]})
+    assert len(found) == 1
+    assert contested == 1
+
+
+def test_contested_beats_lower_the_rate_confidence():
+    from analyze.beats import Beats, MedianBeats
+    from analyze.confidence import confidences
+
+    median = MedianBeats(np.zeros((12, 650)), 250, FS, np.full(12, 10))
+
+    def rate_confidence(contested: int) -> float:
+        beats = Beats(np.arange(12) * 500 + 250, np.ones(12, dtype=bool), ("II",), contested)
+        return confidences({"heart_rate_bpm": 60.0}, beats, median, None, 1.0, None)["heart_rate_bpm"]
+
+    assert rate_confidence(0) == 1.0
+    assert rate_confidence(1) == 1.0  # one in twelve: within the tolerance
+    assert rate_confidence(3) < 0.8
+    assert rate_confidence(6) == 0.0
 
 
 def test_rhythm_strip_beat_near_a_column_boundary_is_kept(monkeypatch):
