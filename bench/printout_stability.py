@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 from analyze import measure  # noqa: E402
 from analyze.beats import clean_signals, detect_beats, rhythm_leads  # noqa: E402
 from bench.measure_digitized import GROSS, SURE  # noqa: E402
+from bench.measure_ludb import match_peaks  # noqa: E402
 from ecg.errors import EcgInputError  # noqa: E402
 from ecg.io import read_record  # noqa: E402
 from ecg.record import EcgRecord  # noqa: E402
@@ -50,13 +51,10 @@ MATCH_S = 0.06
 
 
 def beat_errors(reference: np.ndarray, found: np.ndarray, tolerance: int) -> tuple[int, int]:
-    """(missed, added): reference peaks with no found peak within ``tolerance`` samples, one-to-one, and the rest."""
-    used: set[int] = set()
-    for r in reference:
-        near = [k for k, f in enumerate(found) if k not in used and abs(int(f) - int(r)) <= tolerance]
-        if near:
-            used.add(near[0])
-    return len(reference) - len(used), len(found) - len(used)
+    """(missed, added): reference peaks with no found peak within ``tolerance`` samples, one-to-one, and the rest
+    (:func:`bench.measure_ludb.match_peaks` with one mark per reference beat)."""
+    _, added, missed = match_peaks(np.asarray(found), [np.array([r]) for r in reference], tolerance)
+    return missed, added
 
 
 def printed(record: EcgRecord, seed: int, ecg_id: int) -> tuple[EcgRecord, EcgRecord]:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
-import sys
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -21,12 +19,8 @@ SAMPLE_PHOTO = REPO / "samples" / "photo-ptbxl-00001.jpg"
 
 
 @pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("digitize_cache", REPO / "bench" / "digitize_cache.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up
-    spec.loader.exec_module(module)
-    return module
+def tool(load_bench):
+    return load_bench("digitize_cache")
 
 
 class FakeDigitizer:
@@ -134,13 +128,10 @@ def test_real_digitizer_on_the_bundled_photo(tool, tmp_path: Path) -> None:
     assert np.isfinite(record.signals).sum() > 12 * 500  # at least a second per lead on average
 
 
-def test_digitize_eval_scores_the_cache(tool, images: Path, tmp_path: Path, capsys) -> None:
+def test_digitize_eval_scores_the_cache(tool, load_bench, images: Path, tmp_path: Path, capsys) -> None:
     """bench/digitize_eval.py --cached scores stored digitizations: a reference equal to the record is perfect, one
     of unrelated noise is confidently wrong (quality 0.75), a refusal counts as refused."""
-    spec = importlib.util.spec_from_file_location("digitize_eval", REPO / "bench" / "digitize_eval.py")
-    evaluator = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = evaluator
-    spec.loader.exec_module(evaluator)
+    evaluator = load_bench("digitize_eval")
     from ecg.io import write_record
 
     cache = tmp_path / "cache"

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-
 
 @pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("measure_digitized", REPO / "bench" / "measure_digitized.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def tool(load_bench):
+    return load_bench("measure_digitized")
 
 
 def test_missing_cache_folder_is_a_clear_error(tool, tmp_path: Path, capsys) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +12,8 @@ PTBXL = REPO / ".." / "shared" / "data" / "ptbxl"
 
 
 @pytest.fixture(scope="module")
-def tool():
-    spec = importlib.util.spec_from_file_location("printout_stability", REPO / "bench" / "printout_stability.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def tool(load_bench):
+    return load_bench("printout_stability")
 
 
 def test_beat_errors_match_one_to_one(tool) -> None:
